@@ -1,0 +1,61 @@
+#pragma once
+// The static workspace of a graph.
+//
+// Every input and op node of `graph<Root>` owns a slot of its shape's size;
+// parameters live in the caller's parameter buffer and constants in the
+// type, so they own none. The same layout serves values, adjoints and
+// tangents. A workspace is a plain struct of arrays whose size is a
+// compile-time constant: it lives on the stack of the call that uses it.
+
+#include <array>
+#include <cstddef>
+
+#include <tapeless/core/expr.hpp>
+#include <tapeless/core/graph.hpp>
+#include <tapeless/core/type_list.hpp>
+
+namespace tapeless {
+
+template <class Root>
+struct slot_layout {
+  using nodes = typename graph<Root>::nodes;
+
+  template <class N>
+  static constexpr std::size_t slot_size = (input_leaf<N> || op_node<N>) ? N::shape::size : 0;
+
+  template <class List>
+  struct sizes_of;
+  template <class... N>
+  struct sizes_of<detail::type_list<N...>> {
+    static constexpr std::array<std::size_t, sizeof...(N)> value{slot_size<N>...};
+  };
+  static constexpr auto offsets = detail::prefix_sums(sizes_of<nodes>::value);
+
+  // Scalars in one slot array (values, adjoints or tangents).
+  static constexpr std::size_t size = offsets[nodes::size];
+
+  template <class N>
+  static constexpr std::size_t offset = offsets[detail::index_of<N, nodes>];
+};
+
+// Values and adjoints of every node with a slot, as numbers of type T.
+template <class Root, class T>
+struct workspace {
+  using layout = slot_layout<Root>;
+  std::array<T, layout::size> values;
+  std::array<T, layout::size> adjoints;
+
+  static constexpr std::size_t bytes = 2 * layout::size * sizeof(T);
+};
+
+// Values and tangents, for forward-mode sweeps.
+template <class Root, class T>
+struct tangent_workspace {
+  using layout = slot_layout<Root>;
+  std::array<T, layout::size> values;
+  std::array<T, layout::size> tangents;
+
+  static constexpr std::size_t bytes = 2 * layout::size * sizeof(T);
+};
+
+}  // namespace tapeless

@@ -1,0 +1,436 @@
+#pragma once
+// Entry points: evaluate an expression, its gradient (reverse mode), a
+// vector-Jacobian product, a Jacobian-vector product (forward mode).
+//
+//   auto L            = value(loss, P, bind<"x">(x), bind<"y">(y));
+//   auto [L, dP]      = value_and_grad(loss, P, bind<"x">(x), bind<"y">(y));
+//   auto [L, dP, dX]  = value_and_grad(loss, P, wrt_inputs, bind<"x">(x), ...);
+//   auto L            = value_and_grad_into(loss, P, dP, bind<"x">(x), ...);
+//   auto [f, dP, dX]  = vjp(f, P, cotangent, bind<"x">(x), ...);
+//   auto [f, df]      = jvp(f, P, dP, bind<"x">(x), tangent<"x">(dx), ...);
+//
+// P is the parameter buffer (`params<decltype(loss), double>`, or any
+// buffer holding every parameter the expression uses); an expression with
+// no parameters may omit it. Every input must be bound exactly once, by
+// name; a missing, unknown or repeated name is a compile-time error naming
+// it. Run-time sizes are checked before anything is computed or written.
+//
+// Nothing here allocates: the workspace is a struct on the stack, sized at
+// compile time.
+
+#include <array>
+#include <cstddef>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+
+#include <tapeless/core/expr.hpp>
+#include <tapeless/core/graph.hpp>
+#include <tapeless/core/params.hpp>
+#include <tapeless/core/tensor.hpp>
+#include <tapeless/core/workspace.hpp>
+#include <tapeless/eval/bind.hpp>
+#include <tapeless/eval/sweep.hpp>
+#include <tapeless/ops/family.hpp>
+
+namespace tapeless {
+
+// Asks value_and_grad for the gradient with respect to the inputs as well.
+struct wrt_inputs_t {};
+inline constexpr wrt_inputs_t wrt_inputs{};
+
+template <class V, class G>
+struct value_and_grad_result {
+  V value;
+  G grad;
+};
+
+template <class V, class G, class IG>
+struct value_and_full_grad_result {
+  V value;
+  G grad;
+  IG input_grad;
+};
+
+template <class V, class D>
+struct value_and_tangent_result {
+  V value;
+  D tangent;
+};
+
+namespace detail {
+
+template <class B>
+concept value_binding = is_binding<std::remove_cvref_t<B>>::value;
+template <class B>
+concept any_binding = is_binding<std::remove_cvref_t<B>>::value || is_tangent_binding<std::remove_cvref_t<B>>::value;
+
+template <class Name>
+struct unknown_input : std::false_type {};
+template <class Input>
+struct missing_binding : std::false_type {};
+template <class Input>
+struct bound_twice : std::false_type {};
+template <class Name>
+struct tangent_for_unknown_input : std::false_type {};
+template <class Input>
+struct tangent_given_twice : std::false_type {};
+template <class Missing>
+struct parameter_not_in_buffer : std::false_type {};
+template <class Shape>
+struct loss_is_not_scalar : std::false_type {};
+
+// The parameter buffer used when an expression has none and the caller
+// passed none.
+template <class Root>
+using no_params = params<Root, double>;
+
+// What value() returns for a node of shape S.
+template <class T, class S>
+using result_t = std::conditional_t<S::rank == 0, T, tensor<T, S>>;
+
+// Compile-time checks of the bindings passed for Root's inputs.
+template <class Root, class... B>
+constexpr bool bindings_fit() {
+  using inputs = typename graph<Root>::inputs;
+  using values = filter_t<type_list<std::remove_cvref_t<B>...>, is_binding>;
+  using tangents = filter_t<type_list<std::remove_cvref_t<B>...>, is_tangent_binding>;
+  bool ok = true;
+  for_each_type(values{}, [&]<class V>() {
+    if constexpr (filter_t<inputs, named<typename V::name>::template is>::size == 0) {
+      static_assert(unknown_input<typename V::name>::value,
+                    "tapeless: bind<name>(...): the expression has no input of that name (the name is the "
+                    "template argument above)");
+      ok = false;
+    }
+  });
+  for_each_type(tangents{}, [&]<class V>() {
+    if constexpr (filter_t<inputs, named<typename V::name>::template is>::size == 0) {
+      static_assert(tangent_for_unknown_input<typename V::name>::value,
+                    "tapeless: tangent<name>(...): the expression has no input of that name");
+      ok = false;
+    }
+  });
+  for_each_type(inputs{}, [&]<class I>() {
+    constexpr std::size_t count = filter_t<values, named<typename I::name>::template is>::size;
+    if constexpr (count == 0) {
+      static_assert(missing_binding<I>::value,
+                    "tapeless: an input of the expression has no binding; pass bind<name>(data) for it (the "
+                    "input is the template argument above)");
+      ok = false;
+    } else if constexpr (count > 1) {
+      static_assert(bound_twice<I>::value, "tapeless: an input is bound more than once");
+      ok = false;
+    }
+    if constexpr (filter_t<tangents, named<typename I::name>::template is>::size > 1) {
+      static_assert(tangent_given_twice<I>::value, "tapeless: an input has more than one tangent");
+      ok = false;
+    }
+  });
+  return ok;
+}
+
+template <class Params, class ParamSet>
+struct params_held;
+template <class... P, class ParamSet>
+struct params_held<type_list<P...>, ParamSet> {
+  static constexpr std::size_t first_missing =
+      first_false(std::array<bool, sizeof...(P)>{ParamSet::template holds<P>...});
+  static constexpr bool all = first_missing == sizeof...(P);
+};
+
+template <class Root, class ParamSet>
+constexpr bool params_fit() {
+  using params = typename graph<Root>::params;
+  using held = params_held<params, ParamSet>;
+  if constexpr (!held::all)
+    static_assert(parameter_not_in_buffer<type_at<held::first_missing, params>>::value,
+                  "tapeless: the parameter buffer passed does not hold a parameter the expression uses (the "
+                  "parameter is the template argument above)");
+  return held::all;
+}
+
+// The binding among Bs for input Input (exactly one exists after the checks).
+template <template <class> class Kind, class Input, class... B>
+constexpr std::size_t binding_index() {
+  constexpr bool match[] = {(Kind<std::remove_cvref_t<B>>::value &&
+                             std::is_same_v<typename std::remove_cvref_t<B>::name, typename Input::name>)...,
+                            false};
+  std::size_t i = 0;
+  while (i < sizeof...(B) && !match[i]) ++i;
+  return i;
+}
+
+template <template <class> class Kind, class Input, class... B>
+inline constexpr bool has_binding = binding_index<Kind, Input, B...>() < sizeof...(B);
+
+// Checks every run-time size (throwing before anything is written), then
+// copies input values (and tangents, when `tangents` is not null) into
+// their slots.
+template <class Root, class T, class... B>
+void load_inputs(T* values, T* tangents, const B&... bindings) {
+  (check_binding_size<typename graph<Root>::template input_named<typename B::name>>(bindings.data), ...);
+  auto all = std::forward_as_tuple(bindings...);
+  for_each_type(typename graph<Root>::inputs{}, [&]<class I>() {
+    copy_flat(std::get<binding_index<is_binding, I, B...>()>(all).data, values + slot_layout<Root>::template offset<I>);
+    if constexpr (has_binding<is_tangent_binding, I, B...>)
+      if (tangents)
+        copy_flat(std::get<binding_index<is_tangent_binding, I, B...>()>(all).data,
+                  tangents + slot_layout<Root>::template offset<I>);
+  });
+}
+
+// Whether leaf L is an input with a tangent among the bindings B.
+template <class L, class... B>
+struct has_tangent : std::false_type {};
+template <class N, class S, class... B>
+struct has_tangent<input_t<N, S>, B...> : std::bool_constant<has_binding<is_tangent_binding, input_t<N, S>, B...>> {};
+
+// Seeds for a tangent sweep: parameters when a parameter tangent is given,
+// and the inputs that have a tangent binding.
+template <bool Params, class... B>
+struct tangent_seeds {
+  template <class Leaf>
+  static constexpr bool seeded = (Params && param_leaf<Leaf>) || has_tangent<Leaf, B...>::value;
+};
+
+template <class Root, class ParamSet, class T, class E, class PA>
+result_t<T, typename Root::shape> read_value(const sweep_arrays<T, E, PA>& arrays) {
+  auto v = value_view(arrays, typename location_of<Root, Root, ParamSet>::type{});
+  if constexpr (Root::shape::rank == 0) {
+    return T(v[0]);
+  } else {
+    tensor<T, typename Root::shape> out;
+    for (std::size_t k = 0; k < Root::shape::size; ++k) out[k] = T(v[k]);
+    return out;
+  }
+}
+
+// What one reverse-mode call differentiates and how it treats the
+// parameter gradient buffer.
+template <bool Params, bool Inputs, bool OverwriteParamGrad>
+struct reverse_mode {
+  using seeds = seed_leaves<Params, Inputs>;
+  static constexpr bool inputs = Inputs;
+  static constexpr bool overwrite = OverwriteParamGrad;
+};
+
+// One reverse-mode call in number type T: forward sweep, then reverse sweep
+// seeded with `seed` (the cotangent of the output), adding parameter
+// adjoints to `param_grad` (when not null; zeroed first with overwrite, once
+// the inputs have passed their checks) and writing input adjoints to
+// `input_grad` (when inputs are differentiated). Returns the value.
+template <class Root, class T, class Mode, class ParamSet, class Seed, class InputGrad, class Observer, class... B>
+result_t<T, typename Root::shape> run_reverse(const ParamSet& P, T* param_grad, InputGrad* input_grad,
+                                              const Seed& seed, const Observer& observer, const B&... bindings) {
+  using layout = slot_layout<Root>;
+  using E = typename ParamSet::element_type;
+  workspace<Root, T> ws;
+  load_inputs<Root, T>(ws.values.data(), static_cast<T*>(nullptr), bindings...);
+  if constexpr (Mode::overwrite)
+    for (std::size_t k = 0; k < ParamSet::size(); ++k) param_grad[k] = T(0);
+
+  sweep_arrays<T, E, T> arrays;
+  arrays.values = ws.values.data();
+  arrays.adjoints = ws.adjoints.data();
+  arrays.params = P.data();
+  arrays.param_adjoints = param_grad;
+
+  forward_sweep<Root, ParamSet>(arrays, observer);
+  auto result = read_value<Root, ParamSet>(arrays);
+
+  using seeds = typename Mode::seeds;
+  if constexpr (!constant_leaf<Root> && reaches<Root, seeds>::value) {
+    ws.adjoints.fill(T(0));
+    auto root_adjoint = adjoint_view(arrays, typename location_of<Root, Root, ParamSet>::type{});
+    for (std::size_t k = 0; k < Root::shape::size; ++k) root_adjoint[k] += seed[k];
+    reverse_sweep<Root, ParamSet, seeds>(arrays, observer);
+  }
+  if constexpr (Mode::inputs) {
+    for_each_type(typename graph<Root>::inputs{}, [&]<class I>() {
+      input_grad->template view<I>().assign(
+          tensor_view<const T, typename I::shape>(ws.adjoints.data() + layout::template offset<I>));
+    });
+    if constexpr (!reaches<Root, seeds>::value) input_grad->fill(0);
+  }
+  return result;
+}
+
+template <class T>
+struct unit_seed {
+  T operator[](std::size_t) const { return T(1); }
+};
+
+template <class Root, class ParamSet, class... B>
+constexpr bool reverse_call_fits() {
+  constexpr bool scalar_loss = Root::shape::rank == 0;
+  if constexpr (!scalar_loss)
+    static_assert(loss_is_not_scalar<typename Root::shape>::value,
+                  "tapeless: value_and_grad(f, ...) needs a scalar f; for a vector-valued f use "
+                  "vjp(f, P, cotangent, ...) or jvp (the shape of f is the template argument above)");
+  return scalar_loss && params_fit<Root, ParamSet>() && bindings_fit<Root, B...>();
+}
+
+template <class ParamSet>
+concept param_buffer = leaf_storage<ParamSet>;
+
+}  // namespace detail
+
+// ---- value --------------------------------------------------------------
+
+template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+auto value(Root, const ParamSet& P, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  if constexpr (invalid<Root> || !(detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>())) {
+    return E(0);
+  } else {
+    workspace<Root, E> ws;
+    detail::load_inputs<Root, E>(ws.values.data(), static_cast<E*>(nullptr), bindings...);
+    detail::sweep_arrays<E, E> arrays;
+    arrays.values = ws.values.data();
+    arrays.params = P.data();
+    detail::forward_sweep<Root, ParamSet>(arrays);
+    return detail::read_value<Root, ParamSet>(arrays);
+  }
+}
+
+template <expression Root, detail::value_binding... B>
+auto value(Root root, const B&... bindings) {
+  return value(root, detail::no_params<Root>{}, bindings...);
+}
+
+// ---- reverse mode ---------------------------------------------------------
+
+// The value of a scalar expression and its gradient with respect to every
+// parameter, as a buffer of the same type and layout as P.
+template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+auto value_and_grad(Root, const ParamSet& P, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  value_and_grad_result<E, ParamSet> out{E(0), {}};
+  if constexpr (!invalid<Root> && detail::reverse_call_fits<Root, ParamSet, B...>())
+    out.value = detail::run_reverse<Root, E, detail::reverse_mode<true, false, false>>(
+        P, out.grad.data(), static_cast<input_values<Root, E>*>(nullptr), detail::unit_seed<E>{},
+        detail::no_observer{}, bindings...);
+  return out;
+}
+
+// Also the gradient with respect to every input (`input_grad.get<"x">()`).
+template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+auto value_and_grad(Root, const ParamSet& P, wrt_inputs_t, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  value_and_full_grad_result<E, ParamSet, input_values<Root, E>> out{E(0), {}, {}};
+  if constexpr (!invalid<Root> && detail::reverse_call_fits<Root, ParamSet, B...>())
+    out.value = detail::run_reverse<Root, E, detail::reverse_mode<true, true, false>>(
+        P, out.grad.data(), &out.input_grad, detail::unit_seed<E>{}, detail::no_observer{}, bindings...);
+  return out;
+}
+
+template <expression Root, detail::value_binding... B>
+auto value_and_grad(Root root, wrt_inputs_t w, const B&... bindings) {
+  return value_and_grad(root, detail::no_params<Root>{}, w, bindings...);
+}
+
+// Writes the gradient into G (overwriting it) and returns the value: the
+// allocation-free form for loops. G must have P's type.
+template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+auto value_and_grad_into(Root, const ParamSet& P, ParamSet& G, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  if constexpr (invalid<Root> || !detail::reverse_call_fits<Root, ParamSet, B...>()) {
+    return E(0);
+  } else {
+    return detail::run_reverse<Root, E, detail::reverse_mode<true, false, true>>(
+        P, G.data(), static_cast<input_values<Root, E>*>(nullptr), detail::unit_seed<E>{}, detail::no_observer{},
+        bindings...);
+  }
+}
+
+// Adds the gradient to G and returns the value: for sums over samples.
+template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+auto value_and_grad_accumulate(Root, const ParamSet& P, ParamSet& G, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  if constexpr (invalid<Root> || !detail::reverse_call_fits<Root, ParamSet, B...>())
+    return E(0);
+  else
+    return detail::run_reverse<Root, E, detail::reverse_mode<true, false, false>>(
+        P, G.data(), static_cast<input_values<Root, E>*>(nullptr), detail::unit_seed<E>{}, detail::no_observer{},
+        bindings...);
+}
+
+// The vector-Jacobian product of any expression: the value, and the
+// cotangent pulled back to every parameter and every input. The cotangent
+// has the expression's shape (any data a binding accepts).
+template <expression Root, detail::param_buffer ParamSet, class Cotangent, detail::value_binding... B>
+  requires(!detail::any_binding<Cotangent>)
+auto vjp(Root, const ParamSet& P, const Cotangent& cotangent, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  using S = typename Root::shape;
+  value_and_full_grad_result<detail::result_t<E, S>, ParamSet, input_values<Root, E>> out{};
+  if constexpr (!invalid<Root> && detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>()) {
+    detail::check_cotangent_size<S>(cotangent);
+    tensor<E, S> seed;
+    detail::copy_flat(cotangent, seed.data());
+    out.value = detail::run_reverse<Root, E, detail::reverse_mode<true, true, false>>(
+        P, out.grad.data(), &out.input_grad, seed, detail::no_observer{}, bindings...);
+  }
+  return out;
+}
+
+template <expression Root, class Cotangent, detail::value_binding... B>
+  requires(!detail::param_buffer<Cotangent> && !detail::any_binding<Cotangent>)
+auto vjp(Root root, const Cotangent& cotangent, const B&... bindings) {
+  return vjp(root, detail::no_params<Root>{}, cotangent, bindings...);
+}
+
+// ---- forward mode -------------------------------------------------------
+
+namespace detail {
+template <class Root, bool ParamTangents, class ParamSet, class... B>
+auto run_tangent(const ParamSet& P, const typename ParamSet::element_type* dP, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  using S = typename Root::shape;
+  value_and_tangent_result<result_t<E, S>, result_t<E, S>> out{};
+  if constexpr (!invalid<Root> && params_fit<Root, ParamSet>() && bindings_fit<Root, B...>()) {
+    tangent_workspace<Root, E> ws;
+    load_inputs<Root, E>(ws.values.data(), ws.tangents.data(), bindings...);
+    sweep_arrays<E, E> arrays;
+    arrays.values = ws.values.data();
+    arrays.tangents = ws.tangents.data();
+    arrays.params = P.data();
+    arrays.param_tangents = dP;
+    using seeds = tangent_seeds<ParamTangents, std::remove_cvref_t<B>...>;
+    tangent_sweep<Root, ParamSet, seeds>(arrays);
+    out.value = read_value<Root, ParamSet>(arrays);
+    if constexpr (!constant_leaf<Root> && reaches<Root, seeds>::value) {
+      auto t = tangent_view(arrays, typename location_of<Root, Root, ParamSet>::type{});
+      if constexpr (S::rank == 0)
+        out.tangent = t[0];
+      else
+        for (std::size_t k = 0; k < S::size; ++k) out.tangent[k] = t[k];
+    } else {
+      out.tangent = result_t<E, S>{};
+    }
+  }
+  return out;
+}
+}  // namespace detail
+
+// The Jacobian-vector product: the value and its derivative in the
+// direction (dP, tangents of inputs), by one forward sweep. Inputs without
+// a tangent<name>(...) binding are held fixed.
+template <expression Root, detail::param_buffer ParamSet, detail::any_binding... B>
+auto jvp(Root, const ParamSet& P, const ParamSet& dP, const B&... bindings) {
+  return detail::run_tangent<Root, true>(P, dP.data(), bindings...);
+}
+
+template <expression Root, detail::param_buffer ParamSet, detail::any_binding... B>
+auto jvp(Root, const ParamSet& P, const B&... bindings) {
+  return detail::run_tangent<Root, false>(P, static_cast<const typename ParamSet::element_type*>(nullptr),
+                                          bindings...);
+}
+
+template <expression Root, detail::any_binding... B>
+auto jvp(Root root, const B&... bindings) {
+  return jvp(root, detail::no_params<Root>{}, bindings...);
+}
+
+}  // namespace tapeless

@@ -1,0 +1,194 @@
+#pragma once
+// What every op file builds on: argument tags, the three op families, the
+// element loops of the elementwise families, and the helpers builders use to
+// check shapes and report mistakes.
+//
+// An op rule is a stateless struct. Its family says how the drivers call it:
+//
+//  - unary_elementwise:  value(x) -> y, vjp(x, y, ybar) -> xbar contribution,
+//                        jvp(x, y, xdot) -> ydot; all on single numbers.
+//  - binary_elementwise: value(a, b) -> y, vjp(arg<I>, a, b, y, ybar) and
+//                        jvp(arg<I>, a, b, y, tangent of arg I); a scalar
+//                        operand broadcasts over the other one's shape.
+//  - structural:         value(y, args...), vjp(arg<I>, argbar_I, ybar,
+//                        args..., y) accumulating into argbar_I, and
+//                        jvp(arg<I>, ydot, argdot_I, args..., y) accumulating
+//                        into ydot; all on shaped views.
+//
+// Rules are generic over the number type: a "number" may be float, double,
+// an xsimd batch (one sample per lane) or a dual number, and arguments may
+// mix them (a parameter is the same on every lane, an input is not).
+
+#include <cstddef>
+#include <cstdint>
+#include <ratio>
+#include <type_traits>
+
+#include <tapeless/core/expr.hpp>
+#include <tapeless/core/rational.hpp>
+#include <tapeless/core/shape.hpp>
+#include <tapeless/math/number.hpp>
+
+namespace tapeless {
+
+// Names the argument a VJP or JVP rule is about: vjp(arg<1>, ...) is the
+// pullback to the second argument.
+template <std::size_t I>
+struct arg_t {
+  static constexpr std::size_t index = I;
+};
+template <std::size_t I>
+inline constexpr arg_t<I> arg{};
+
+struct unary_elementwise {
+  template <class S>
+  using result_shape = S;
+};
+
+struct binary_elementwise {
+  template <class A, class B>
+  using result_shape = std::conditional_t<A::rank == 0, B, A>;
+};
+
+struct structural {};
+
+// The subgradient an op uses at its kink, as an exact ratio: relu(x, kink<1>).
+template <std::intmax_t Num, std::intmax_t Den = 1>
+struct kink_t {
+  using value = rational<Num, Den>;
+};
+template <std::intmax_t Num, std::intmax_t Den = 1>
+inline constexpr kink_t<Num, Den> kink{};
+
+namespace detail {
+
+template <class T>
+struct element_of {
+  using type = typename element_of<typename T::value_type>::type;
+};
+template <class T>
+  requires std::is_floating_point_v<T>
+struct element_of<T> {
+  using type = T;
+};
+
+// The compile-time ratio R as the number type of `like` (broadcast on lanes).
+template <class R, class T>
+T ratio_as(const T&) {
+  return T(R::template as<typename element_of<T>::type>());
+}
+
+// What a diagnostic shows for an operand: a leaf as itself (its name and
+// shape), an inner node as the shape it computes.
+template <class Shape>
+struct unnamed {};
+template <class E>
+struct describe {
+  using type = unnamed<typename E::shape>;
+};
+template <class N, class S>
+struct describe<input_t<N, S>> {
+  using type = input_t<N, S>;
+};
+template <class N, class S>
+struct describe<param_t<N, S>> {
+  using type = param_t<N, S>;
+};
+template <std::intmax_t N, std::intmax_t D>
+struct describe<constant_t<N, D>> {
+  using type = constant_t<N, D>;
+};
+
+// Always false; its template arguments are what the user reads.
+template <class... Operands>
+struct shape_mismatch : std::false_type {};
+template <class... Operands>
+using report_shapes = shape_mismatch<typename describe<Operands>::type...>;
+
+// Shapes of an elementwise op's operands agree: equal, or one is a scalar.
+// An operand that already failed its own check agrees with everything.
+template <class A, class B>
+inline constexpr bool broadcastable = invalid<A> || invalid<B> || std::is_same_v<typename A::shape, typename B::shape> ||
+                                      A::shape::rank == 0 || B::shape::rank == 0;
+
+// node<Op, Args...>, or the silent invalid expression when a check failed
+// here or earlier.
+template <class Op, bool Valid = true, class... Args>
+constexpr auto make_node(Args...) {
+  if constexpr (!Valid || (invalid<Args> || ...))
+    return invalid_expression{};
+  else
+    return node<Op, typename Args::id...>{};
+}
+
+template <class T>
+T zero_like(const T&) {
+  return T(0);
+}
+
+// Arithmetic on two constants is done at compile time: `2_c * 0.25_c` is
+// `constant<1, 2>`. std::ratio diagnoses overflow.
+template <template <class, class> class RatioOp, class A, class B>
+constexpr auto fold_constants() {
+  using r = RatioOp<std::ratio<A::value::num, A::value::den>, std::ratio<B::value::num, B::value::den>>;
+  return constant<r::num, r::den>;
+}
+}  // namespace detail
+
+// The rule as the drivers see it: whole-node value, VJP and JVP on views.
+// Elementwise families get their element loops here, once.
+template <class Op, class Family = void>
+struct rules : Op {};
+
+template <class Op>
+  requires std::is_base_of_v<unary_elementwise, Op>
+struct rules<Op> {
+  template <class Y, class X>
+  static void value(Y y, X x) {
+    for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(x[k]);
+  }
+  template <class XBar, class YBar, class X, class Y>
+  static void vjp(arg_t<0>, XBar xbar, YBar ybar, X x, Y y) {
+    for (std::size_t k = 0; k < Y::size(); ++k) xbar[k] += Op::vjp(x[k], y[k], ybar[k]);
+  }
+  template <class YDot, class XDot, class X, class Y>
+  static void jvp(arg_t<0>, YDot ydot, XDot xdot, X x, Y y) {
+    for (std::size_t k = 0; k < Y::size(); ++k) ydot[k] += Op::jvp(x[k], y[k], xdot[k]);
+  }
+};
+
+template <class Op>
+  requires std::is_base_of_v<binary_elementwise, Op>
+struct rules<Op> {
+  // Element k of an operand: itself when shapes agree, element 0 of a
+  // broadcast scalar.
+  template <class V>
+  static decltype(auto) at(V v, std::size_t k) {
+    return v[V::shape::rank == 0 ? 0 : k];
+  }
+
+  template <class Y, class A, class B>
+  static void value(Y y, A a, B b) {
+    for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(at(a, k), at(b, k));
+  }
+
+  // A broadcast operand receives the sum of the adjoints of every element
+  // it was broadcast to.
+  template <std::size_t I, class CBar, class YBar, class A, class B, class Y>
+  static void vjp(arg_t<I> i, CBar cbar, YBar ybar, A a, B b, Y y) {
+    if constexpr (CBar::shape::rank == 0 && Y::shape::rank != 0) {
+      auto total = Op::vjp(i, at(a, 0), at(b, 0), y[0], ybar[0]);
+      for (std::size_t k = 1; k < Y::size(); ++k) total += Op::vjp(i, at(a, k), at(b, k), y[k], ybar[k]);
+      cbar[0] += total;
+    } else {
+      for (std::size_t k = 0; k < Y::size(); ++k) cbar[k] += Op::vjp(i, at(a, k), at(b, k), y[k], ybar[k]);
+    }
+  }
+
+  template <std::size_t I, class YDot, class CDot, class A, class B, class Y>
+  static void jvp(arg_t<I> i, YDot ydot, CDot cdot, A a, B b, Y y) {
+    for (std::size_t k = 0; k < Y::size(); ++k) ydot[k] += Op::jvp(i, at(a, k), at(b, k), y[k], at(cdot, k));
+  }
+};
+
+}  // namespace tapeless

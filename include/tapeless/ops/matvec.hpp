@@ -1,0 +1,63 @@
+#pragma once
+// A x: matrix (M×N) times vector (N) gives a vector (M). Spelled `A * x`.
+//   value  y_i = Σ_j A_ij x_j
+//   VJP    Ā += ȳ xᵀ             x̄ += Aᵀ ȳ
+//   JVP    ẏ += Ȧ x               ẏ += A ẋ
+
+#include <cstddef>
+
+#include <tapeless/ops/family.hpp>
+
+namespace tapeless {
+
+struct matvec_op : structural {
+  template <class A, class X>
+  using result_shape = vec<A::rows>;
+
+  template <class Y, class A, class X>
+  static void value(Y y, A a, X x) {
+    for (std::size_t i = 0; i < A::shape::rows; ++i) {
+      auto acc = a(i, 0) * x[0];
+      for (std::size_t j = 1; j < A::shape::cols; ++j) acc += a(i, j) * x[j];
+      y[i] = acc;
+    }
+  }
+
+  template <class ABar, class YBar, class A, class X, class Y>
+  static void vjp(arg_t<0>, ABar abar, YBar ybar, A, X x, Y) {
+    for (std::size_t i = 0; i < A::shape::rows; ++i)
+      for (std::size_t j = 0; j < A::shape::cols; ++j) abar(i, j) += ybar[i] * x[j];
+  }
+  template <class XBar, class YBar, class A, class X, class Y>
+  static void vjp(arg_t<1>, XBar xbar, YBar ybar, A a, X, Y) {
+    for (std::size_t j = 0; j < A::shape::cols; ++j) {
+      auto acc = a(0, j) * ybar[0];
+      for (std::size_t i = 1; i < A::shape::rows; ++i) acc += a(i, j) * ybar[i];
+      xbar[j] += acc;
+    }
+  }
+
+  template <class YDot, class ADot, class A, class X, class Y>
+  static void jvp(arg_t<0>, YDot ydot, ADot adot, A, X x, Y) {
+    for (std::size_t i = 0; i < A::shape::rows; ++i)
+      for (std::size_t j = 0; j < A::shape::cols; ++j) ydot[i] += adot(i, j) * x[j];
+  }
+  template <class YDot, class XDot, class A, class X, class Y>
+  static void jvp(arg_t<1>, YDot ydot, XDot xdot, A a, X, Y) {
+    for (std::size_t i = 0; i < A::shape::rows; ++i)
+      for (std::size_t j = 0; j < A::shape::cols; ++j) ydot[i] += a(i, j) * xdot[j];
+  }
+};
+
+// Matrix times vector; also reached through `A * x`.
+template <expression A, expression X>
+constexpr auto matvec(A a, X x) {
+  constexpr bool ok = invalid<A> || invalid<X> ||
+                      (A::shape::rank == 2 && X::shape::rank == 1 && A::shape::cols == X::shape::size);
+  if constexpr (!ok)
+    static_assert(detail::report_shapes<A, X>::value,
+                  "tapeless: matrix * vector needs a matrix with as many columns as the vector has entries");
+  return detail::make_node<matvec_op, ok>(a, x);
+}
+
+}  // namespace tapeless

@@ -1,0 +1,23 @@
+#pragma once
+// tapeless: networks as types, with compiler-generated forward and adjoint
+// code for exactly that graph. Include this header and write the math:
+//
+//   using namespace tapeless;
+//   constexpr auto x = input<"x", vec<2>>;
+//   constexpr auto W = param<"W", mat<1, 2>>;
+//   constexpr auto loss = 0.5_c * square(sum(W * x) - input<"y">);
+//   params<decltype(loss)> P;
+//   auto [L, dP] = value_and_grad(loss, P, bind<"x">(xv), bind<"y">(1.0));
+
+#include <tapeless/core/expr.hpp>
+#include <tapeless/core/graph.hpp>
+#include <tapeless/core/name.hpp>
+#include <tapeless/core/params.hpp>
+#include <tapeless/core/shape.hpp>
+#include <tapeless/core/tensor.hpp>
+#include <tapeless/core/workspace.hpp>
+#include <tapeless/eval/api.hpp>
+#include <tapeless/eval/bind.hpp>
+#include <tapeless/ops/ops.hpp>
+#include <tapeless/util/format.hpp>
+#include <tapeless/util/gradcheck.hpp>

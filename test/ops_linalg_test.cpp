@@ -1,0 +1,112 @@
+// Matrix and reduction ops: matrix-vector and matrix-matrix products, dot,
+// outer, transpose, sum, mean.
+
+#include <cstddef>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <tapeless/tapeless.hpp>
+
+#include "laws.hpp"
+
+using namespace tapeless;
+
+TEST_CASE("matrix * vector") {
+  constexpr auto A = input<"A", mat<3, 4>>;
+  constexpr auto x = input<"x", vec<4>>;
+  constexpr auto f = A * x;
+  static_assert(std::is_same_v<decltype(f)::shape, vec<3>>);
+  laws::check(f, [](const laws::inputs_of<decltype(f)>& X) {
+    const auto a = X.get<"A">();
+    const auto v = X.get<"x">();
+    std::vector<double> y(3, 0.0);
+    for (std::size_t i = 0; i < 3; ++i)
+      for (std::size_t j = 0; j < 4; ++j) y[i] += a(i, j) * v[j];
+    return y;
+  });
+}
+
+TEST_CASE("matrix * matrix") {
+  constexpr auto A = input<"A", mat<2, 3>>;
+  constexpr auto B = input<"B", mat<3, 4>>;
+  constexpr auto f = A * B;
+  static_assert(std::is_same_v<decltype(f)::shape, mat<2, 4>>);
+  laws::check(f, [](const laws::inputs_of<decltype(f)>& X) {
+    const auto a = X.get<"A">();
+    const auto b = X.get<"B">();
+    std::vector<double> y(8, 0.0);
+    for (std::size_t i = 0; i < 2; ++i)
+      for (std::size_t j = 0; j < 4; ++j)
+        for (std::size_t k = 0; k < 3; ++k) y[i * 4 + j] += a(i, k) * b(k, j);
+    return y;
+  });
+}
+
+TEST_CASE("dot of vectors and of matrices (Frobenius)") {
+  constexpr auto a = input<"a", vec<5>>;
+  constexpr auto b = input<"b", vec<5>>;
+  laws::check(dot(a, b), [](const laws::inputs_of<decltype(dot(a, b))>& X) {
+    double s = 0;
+    for (std::size_t k = 0; k < 5; ++k) s += X.get<"a">()[k] * X.get<"b">()[k];
+    return std::vector<double>{s};
+  });
+  constexpr auto A = input<"A", mat<2, 2>>;
+  constexpr auto B = input<"B", mat<2, 2>>;
+  laws::check(dot(A, B), [](const laws::inputs_of<decltype(dot(A, B))>& X) {
+    double s = 0;
+    for (std::size_t k = 0; k < 4; ++k) s += X.get<"A">()[k] * X.get<"B">()[k];
+    return std::vector<double>{s};
+  });
+}
+
+TEST_CASE("outer product") {
+  constexpr auto a = input<"a", vec<3>>;
+  constexpr auto b = input<"b", vec<2>>;
+  constexpr auto f = outer(a, b);
+  static_assert(std::is_same_v<decltype(f)::shape, mat<3, 2>>);
+  laws::check(f, [](const laws::inputs_of<decltype(f)>& X) {
+    std::vector<double> y;
+    for (std::size_t i = 0; i < 3; ++i)
+      for (std::size_t j = 0; j < 2; ++j) y.push_back(X.get<"a">()[i] * X.get<"b">()[j]);
+    return y;
+  });
+}
+
+TEST_CASE("transpose") {
+  constexpr auto A = input<"A", mat<2, 3>>;
+  constexpr auto f = transpose(A);
+  static_assert(std::is_same_v<decltype(f)::shape, mat<3, 2>>);
+  laws::check(f, [](const laws::inputs_of<decltype(f)>& X) {
+    std::vector<double> y;
+    for (std::size_t j = 0; j < 3; ++j)
+      for (std::size_t i = 0; i < 2; ++i) y.push_back(X.get<"A">()(i, j));
+    return y;
+  });
+  // transpose(W) * v: the spelling for "vector times matrix".
+  constexpr auto v = input<"v", vec<2>>;
+  laws::check(transpose(A) * v, [](const laws::inputs_of<decltype(transpose(A) * v)>& X) {
+    std::vector<double> y(3, 0.0);
+    for (std::size_t j = 0; j < 3; ++j)
+      for (std::size_t i = 0; i < 2; ++i) y[j] += X.get<"A">()(i, j) * X.get<"v">()[i];
+    return y;
+  });
+}
+
+TEST_CASE("sum and mean") {
+  constexpr auto a = input<"a", vec<6>>;
+  constexpr auto A = input<"A", mat<2, 3>>;
+  laws::check(sum(a), [](const laws::inputs_of<decltype(sum(a))>& X) {
+    double s = 0;
+    for (double x : X) s += x;
+    return std::vector<double>{s};
+  });
+  laws::check(mean(A), [](const laws::inputs_of<decltype(mean(A))>& X) {
+    double s = 0;
+    for (double x : X) s += x;
+    return std::vector<double>{s / 6};
+  });
+  // mean divides once: the mean of {1, 2, 4} is exactly 7/3 rounded once.
+  const std::array<double, 3> v{1, 2, 4};
+  CHECK(value(mean(input<"v", vec<3>>), bind<"v">(v)) == 7.0 / 3.0);
+}

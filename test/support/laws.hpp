@@ -1,0 +1,169 @@
+#pragma once
+// The law checker every op test uses.
+//
+// For an expression f over named inputs, at a seeded random point x:
+//   - value(f) matches a plain reference implementation written in the test;
+//   - the full Jacobian J is built by central differences, one input scalar
+//     at a time;
+//   - the JVP along every basis vector and along random directions u equals
+//     J u (forward-mode rule vs finite differences);
+//   - the VJP of random cotangents v equals Jᵀ v (reverse-mode rule vs
+//     finite differences);
+//   - ⟨J u, v⟩ computed with the JVP equals ⟨u, Jᵀ v⟩ computed with the VJP
+//     to rounding (the two rules are transposes of each other).
+
+#include <algorithm>
+#include <cmath>
+#include <cstddef>
+#include <functional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <tapeless/tapeless.hpp>
+
+namespace laws {
+
+using tapeless::detail::type_list;
+
+template <class F>
+using inputs_of = tapeless::input_values<F, double>;
+
+template <class V>
+std::vector<double> flat(const V& v) {
+  if constexpr (std::is_arithmetic_v<V>)
+    return {double(v)};
+  else
+    return std::vector<double>(v.begin(), v.end());
+}
+
+// f evaluated with every input bound to its region of X.
+template <class F>
+std::vector<double> eval(F f, const inputs_of<F>& X) {
+  return [&]<class... I>(type_list<I...>) {
+    return flat(tapeless::value(
+        f, tapeless::binding<typename I::name, tapeless::tensor_view<const double, typename I::shape>>{
+               X.template view<I>()}...));
+  }(typename tapeless::graph<F>::inputs{});
+}
+
+template <class F>
+std::vector<double> jvp(F f, const inputs_of<F>& X, const inputs_of<F>& U) {
+  return [&]<class... I>(type_list<I...>) {
+    return flat(tapeless::jvp(f,
+                              tapeless::binding<typename I::name, tapeless::tensor_view<const double, typename I::shape>>{
+                                  X.template view<I>()}...,
+                              tapeless::tangent_binding<typename I::name,
+                                                        tapeless::tensor_view<const double, typename I::shape>>{
+                                  U.template view<I>()}...)
+                    .tangent);
+  }(typename tapeless::graph<F>::inputs{});
+}
+
+template <class F>
+inputs_of<F> vjp(F f, const inputs_of<F>& X, const std::vector<double>& v) {
+  return [&]<class... I>(type_list<I...>) {
+    return tapeless::vjp(f, v,
+                         tapeless::binding<typename I::name, tapeless::tensor_view<const double, typename I::shape>>{
+                             X.template view<I>()}...)
+        .input_grad;
+  }(typename tapeless::graph<F>::inputs{});
+}
+
+inline double dot(const double* a, const double* b, std::size_t n) {
+  double s = 0;
+  for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
+  return s;
+}
+
+// |a - b| / max(1, |a|, |b|): relative for large values, absolute for small.
+inline double mixed_error(double a, double b) {
+  return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)});
+}
+
+struct options {
+  double lo = -2, hi = 2;        // inputs drawn uniformly from [lo, hi]
+  double fd_tolerance = 1e-7;    // JVP / VJP vs central differences
+  double identity_tolerance = 1e-12;
+  unsigned seed = 20261128;
+  int points = 3;                // random points tried
+};
+
+// Runs every law for f. `reference(X)` returns f's value at X, computed
+// without the library.
+template <class F, class Reference>
+void check(F f, Reference reference, options opt = {}) {
+  std::mt19937_64 rng(opt.seed);
+  std::uniform_real_distribution<double> in(opt.lo, opt.hi), dir(-1.0, 1.0);
+  constexpr std::size_t n = inputs_of<F>::size();
+  constexpr std::size_t m = F::shape::size;
+
+  for (int point = 0; point < opt.points; ++point) {
+    CAPTURE(point);
+    inputs_of<F> X;
+    for (double& x : X) x = in(rng);
+
+    // Value against the reference.
+    const std::vector<double> y = eval(f, X);
+    const std::vector<double> expected = reference(X);
+    REQUIRE(y.size() == m);
+    REQUIRE(expected.size() == m);
+    for (std::size_t i = 0; i < m; ++i) {
+      CAPTURE(i);
+      CHECK(mixed_error(y[i], expected[i]) <= 1e-14);
+    }
+
+    // Jacobian by central differences, column by column.
+    std::vector<double> J(m * n);
+    for (std::size_t j = 0; j < n; ++j) {
+      inputs_of<F> Xp = X, Xm = X;
+      const double h = 1e-5 * std::max(1.0, std::abs(X.data()[j]));
+      Xp.data()[j] += h;
+      Xm.data()[j] -= h;
+      const auto up = eval(f, Xp), down = eval(f, Xm);
+      for (std::size_t i = 0; i < m; ++i) J[i * n + j] = (up[i] - down[i]) / (2 * h);
+    }
+
+    // JVP along each basis vector and a random direction.
+    for (std::size_t j = 0; j <= n; ++j) {
+      inputs_of<F> U;
+      for (std::size_t k = 0; k < n; ++k) U.data()[k] = j < n ? double(k == j) : dir(rng);
+      const std::vector<double> t = jvp(f, X, U);
+      for (std::size_t i = 0; i < m; ++i) {
+        double Ju = 0;
+        for (std::size_t k = 0; k < n; ++k) Ju += J[i * n + k] * U.data()[k];
+        CAPTURE(j);
+        CAPTURE(i);
+        CHECK(mixed_error(t[i], Ju) <= opt.fd_tolerance);
+      }
+
+      // VJP of a random cotangent, and the adjoint identity with this u.
+      std::vector<double> v(m);
+      for (double& c : v) c = dir(rng);
+      const inputs_of<F> g = vjp(f, X, v);
+      for (std::size_t k = 0; k < n; ++k) {
+        double JTv = 0;
+        for (std::size_t i = 0; i < m; ++i) JTv += J[i * n + k] * v[i];
+        CAPTURE(k);
+        CHECK(mixed_error(g.data()[k], JTv) <= opt.fd_tolerance);
+      }
+      const double lhs = dot(t.data(), v.data(), m);
+      const double rhs = dot(U.data(), g.data(), n);
+      CHECK(mixed_error(lhs, rhs) <= opt.identity_tolerance);
+    }
+  }
+}
+
+// Reference for an elementwise unary op: fn applied to each element of "a".
+template <class F>
+auto unary_reference(std::function<double(double)> fn) {
+  return [fn](const inputs_of<F>& X) {
+    std::vector<double> out;
+    for (double x : X) out.push_back(fn(x));
+    return out;
+  };
+}
+
+}  // namespace laws
