@@ -78,10 +78,10 @@ TEST_CASE("constants: scaling, offsets and compile-time folding") {
   check_all_forms([](auto a, auto b) { return 0.5_c * a - b / 4_c + 1e-1_c; },
                   [](double a, double b) { return 0.5 * a - b / 4 + 0.1; });
   // Arithmetic on two constants happens at compile time.
-  static_assert(std::is_same_v<decltype(2_c * 0.25_c), constant_t<1, 2>>);
-  static_assert(std::is_same_v<decltype(1_c - 3_c), constant_t<-2, 1>>);
-  static_assert(std::is_same_v<decltype(-0.5_c), constant_t<-1, 2>>);
-  static_assert(std::is_same_v<decltype(1_c / 3_c + 1_c / 6_c), constant_t<1, 2>>);
+  static_assert(std::is_same_v<decltype(2_c * 0.25_c), expr<constant_t<1, 2>>>);
+  static_assert(std::is_same_v<decltype(1_c - 3_c), expr<constant_t<-2, 1>>>);
+  static_assert(std::is_same_v<decltype(-0.5_c), expr<constant_t<-1, 2>>>);
+  static_assert(std::is_same_v<decltype(1_c / 3_c + 1_c / 6_c), expr<constant_t<1, 2>>>);
   // 0.1_c is exactly 1/10; in double it rounds once, to the nearest double.
   CHECK(value(0.1_c * as, bind<"a">(1.0)) == 0.1);
   CHECK(value(0.1_c * as, params<decltype(0.1_c * as), float>{}, bind<"a">(1.0f)) == 0.1f);

@@ -1,11 +1,25 @@
 #pragma once
 // Expressions: empty values whose types spell the computational graph.
 //
-// A leaf is a named input, a named parameter or a compile-time constant; an
-// inner node is `node<Op, Args...>`, an op rule applied to child expressions.
-// No expression holds run-time data, so two sub-expressions of the same type
-// always compute the same value: node identity is type identity.
+// An expression is `expr<Root, N0, ..., Nk>`: the node that computes its
+// value, then the nodes it depends on. The graph's node list, in
+// topological order, is N0, ..., Nk, Root (the root is written first only
+// so that it is found without searching the list). A node is a leaf (a
+// named input, a named parameter, a compile-time constant) or
+// `op_node<Op, Shape, I...>`: an op rule applied to the nodes at positions
+// I... of the list. No expression holds run-time data, so two equal node
+// lists compute the same values: node identity is type identity.
+//
+// Why a flat list rather than nodes nested in nodes: a graph with sharing
+// (h used by both branches of h + f(h)) nested as types is a tree of types
+// whose printed name doubles with every level. Compilers print type names
+// into debug information and diagnostics and walk them for argument-
+// dependent lookup, so a 16-block residual stack took minutes and
+// gigabytes under `g++ -g`. The flat list prints in length proportional to
+// the number of nodes. Operators build it by merging their operands' lists
+// (core/merge.hpp).
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
 
@@ -16,22 +30,11 @@
 
 namespace tapeless {
 
-// Every expression E has a handle `E::id`, with `E::id::type` = E. A node
-// names its arguments by their handles, not by their types: a leaf is its
-// own handle, an inner node's handle is a class nested in it. Argument-
-// dependent lookup (every `a + b` does it) visits the template arguments of
-// an argument's type, and clang 14 does so without noticing repeats, so a
-// node spelled with its arguments' full types costs time exponential in the
-// depth of the graph at every operator call. A nested class is visited
-// without its enclosing class's arguments: constant cost at any depth.
-
 // A run-time value bound by name at each call (`bind<"x">(data)`).
 template <class Name, shape_type Shape>
 struct input_t {
   using name = Name;
   using shape = Shape;
-  using id = input_t;
-  using type = input_t;
 };
 
 // A trainable value stored in the graph's flat parameter buffer.
@@ -39,8 +42,6 @@ template <class Name, shape_type Shape>
 struct param_t {
   using name = Name;
   using shape = Shape;
-  using id = param_t;
-  using type = param_t;
 };
 
 // A compile-time scalar Num/Den (already reduced).
@@ -48,31 +49,34 @@ template <std::intmax_t Num, std::intmax_t Den>
 struct constant_t {
   using shape = scalar;
   using value = rational<Num, Den>;
-  using id = constant_t;
-  using type = constant_t;
 };
 
-// Op applied to the arguments with handles ArgIds. The op's family computes
-// the result shape; the builder function that made the node has already
-// checked the operand shapes.
-template <class Op, class... ArgIds>
-struct node {
-  struct id {
-    using type = node;
-  };
+// Op applied to the nodes at positions Args of the same graph; Shape is the
+// result's shape, computed by the op's family when the node was built.
+template <class Op, class Shape, std::size_t... Args>
+struct op_node {
   using op = Op;
-  using args = detail::type_list<typename ArgIds::type...>;
-  using shape = typename Op::template result_shape<typename ArgIds::type::shape...>;
+  using shape = Shape;
+};
+
+// An expression: the node computing its value, then the earlier nodes of
+// its graph. `nodes` is the whole list in topological order (root last).
+template <class Root, class... Earlier>
+struct expr {
+  using root = Root;
+  using shape = typename Root::shape;
+  using nodes = detail::type_list<Earlier..., Root>;
+  static constexpr std::size_t size = sizeof...(Earlier) + 1;
 };
 
 template <fixed_string Name, shape_type Shape>
-inline constexpr input_t<name_of<Name>, Shape> input{};
+inline constexpr expr<input_t<name_of<Name>, Shape>> input{};
 
 template <fixed_string Name, shape_type Shape = scalar>
-inline constexpr param_t<name_of<Name>, Shape> param{};
+inline constexpr expr<param_t<name_of<Name>, Shape>> param{};
 
 template <std::intmax_t Num, std::intmax_t Den = 1>
-inline constexpr constant_t<rational<Num, Den>::num, rational<Num, Den>::den> constant{};
+inline constexpr expr<constant_t<rational<Num, Den>::num, rational<Num, Den>::den>> constant{};
 
 namespace detail {
 // What a builder returns after it has reported a mistake with static_assert:
@@ -80,39 +84,42 @@ namespace detail {
 // user needs is not followed by a cascade of others.
 struct invalid_expression {
   using shape = scalar;
-  using id = invalid_expression;
-  using type = invalid_expression;
 };
 
 template <class E>
 struct is_expression : std::false_type {};
-template <class N, class S>
-struct is_expression<input_t<N, S>> : std::true_type {};
-template <class N, class S>
-struct is_expression<param_t<N, S>> : std::true_type {};
-template <std::intmax_t N, std::intmax_t D>
-struct is_expression<constant_t<N, D>> : std::true_type {};
-template <class Op, class... A>
-struct is_expression<node<Op, A...>> : std::true_type {};
+template <class R, class... N>
+struct is_expression<expr<R, N...>> : std::true_type {};
 template <>
 struct is_expression<invalid_expression> : std::true_type {};
 
-template <class E>
+// Kinds of node.
+template <class N>
 struct is_input : std::false_type {};
-template <class N, class S>
-struct is_input<input_t<N, S>> : std::true_type {};
-template <class E>
+template <class Name, class S>
+struct is_input<input_t<Name, S>> : std::true_type {};
+template <class N>
 struct is_param : std::false_type {};
-template <class N, class S>
-struct is_param<param_t<N, S>> : std::true_type {};
-template <class E>
+template <class Name, class S>
+struct is_param<param_t<Name, S>> : std::true_type {};
+template <class N>
 struct is_constant : std::false_type {};
-template <std::intmax_t N, std::intmax_t D>
-struct is_constant<constant_t<N, D>> : std::true_type {};
-template <class E>
+template <std::intmax_t Num, std::intmax_t Den>
+struct is_constant<constant_t<Num, Den>> : std::true_type {};
+template <class N>
 struct is_node : std::false_type {};
-template <class Op, class... A>
-struct is_node<node<Op, A...>> : std::true_type {};
+template <class Op, class S, std::size_t... A>
+struct is_node<op_node<Op, S, A...>> : std::true_type {};
+
+// An expression that is a single leaf: `param<"W", ...>`, `0.5_c`.
+template <class E>
+struct single_leaf {
+  using type = void;
+};
+template <class N>
+struct single_leaf<expr<N>> {
+  using type = N;
+};
 }  // namespace detail
 
 template <class E>
@@ -121,14 +128,20 @@ concept expression = detail::is_expression<std::remove_cvref_t<E>>::value;
 template <class E>
 concept invalid = std::is_same_v<std::remove_cvref_t<E>, detail::invalid_expression>;
 
+// Node kinds (for nodes of a graph's list).
+template <class N>
+concept input_leaf = detail::is_input<N>::value;
+template <class N>
+concept param_leaf = detail::is_param<N>::value;
+template <class N>
+concept constant_leaf = detail::is_constant<N>::value;
+template <class N>
+concept op_node_type = detail::is_node<N>::value;
+
+// An expression that is just a constant: arithmetic on two of them is done
+// at compile time.
 template <class E>
-concept input_leaf = detail::is_input<E>::value;
-template <class E>
-concept param_leaf = detail::is_param<E>::value;
-template <class E>
-concept constant_leaf = detail::is_constant<E>::value;
-template <class E>
-concept op_node = detail::is_node<E>::value;
+concept constant_expression = constant_leaf<typename detail::single_leaf<std::remove_cvref_t<E>>::type>;
 
 // `0.5_c`, `2_c`, `1e-3_c`: exact compile-time constants.
 inline namespace literals {

@@ -122,23 +122,40 @@ class leaf_buffer {
 
   // The region of one leaf, by leaf type.
   template <class Leaf>
-  tensor_view<E, typename Leaf::shape> view() noexcept {
+  tensor_view<E, typename Leaf::shape> view() & noexcept {
     return tensor_view<E, typename Leaf::shape>(storage_.data() + offset_of<Leaf>());
   }
   template <class Leaf>
-  tensor_view<const E, typename Leaf::shape> view() const noexcept {
+  tensor_view<const E, typename Leaf::shape> view() const& noexcept {
     return tensor_view<const E, typename Leaf::shape>(storage_.data() + offset_of<Leaf>());
   }
+  template <class Leaf>
+  void view() && = delete;  // a view into a temporary buffer would dangle
 
   // The region of one leaf, by name: a reference for a scalar, a view
-  // otherwise. A name the buffer does not have is a compile-time error.
+  // otherwise. A name the buffer does not have is a compile-time error. On
+  // a temporary buffer (`value_and_grad(...).grad.get<"W">()`) the result
+  // is a copy (a number or a tensor), never a view into the dying buffer.
   template <fixed_string Name>
-  decltype(auto) get() noexcept {
+  decltype(auto) get() & noexcept {
     return get_impl<typename leaf_named<Leaves, name_of<Name>>::type>(*this);
   }
   template <fixed_string Name>
-  decltype(auto) get() const noexcept {
+  decltype(auto) get() const& noexcept {
     return get_impl<typename leaf_named<Leaves, name_of<Name>>::type>(*this);
+  }
+  template <fixed_string Name>
+  auto get() && noexcept {
+    using leaf = typename leaf_named<Leaves, name_of<Name>>::type;
+    if constexpr (std::is_void_v<leaf>) {
+      return 0;
+    } else if constexpr (leaf::shape::rank == 0) {
+      return storage_[offset_of<leaf>()];
+    } else {
+      tensor<E, typename leaf::shape> out;
+      for (std::size_t k = 0; k < leaf::shape::size; ++k) out[k] = storage_[offset_of<leaf>() + k];
+      return out;
+    }
   }
 
   friend bool operator==(const leaf_buffer&, const leaf_buffer&) = default;

@@ -136,8 +136,11 @@ struct filter<type_list<T...>, Pred> {
   template <std::size_t... I>
   struct pick<std::index_sequence<I...>> {
     using type = type_list<type_at<positions[I], type_list<T...>>...>;
+    using indices = std::index_sequence<positions[I]...>;
   };
   using type = typename pick<std::make_index_sequence<count>>::type;
+  // The positions of the kept elements in the list.
+  using index_sequence = typename pick<std::make_index_sequence<count>>::indices;
 };
 
 template <class List, template <class> class Pred>

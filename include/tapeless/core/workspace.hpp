@@ -1,7 +1,7 @@
 #pragma once
 // The static workspace of a graph.
 //
-// Every input and op node of `graph<Root>` owns a slot of its shape's size;
+// Every input and op node of the graph owns a slot of its shape's size;
 // parameters live in the caller's parameter buffer and constants in the
 // type, so they own none. The same layout serves values, adjoints and
 // tangents. A workspace is a plain struct of arrays whose size is a
@@ -21,7 +21,7 @@ struct slot_layout {
   using nodes = typename graph<Root>::nodes;
 
   template <class N>
-  static constexpr std::size_t slot_size = (input_leaf<N> || op_node<N>) ? N::shape::size : 0;
+  static constexpr std::size_t slot_size = (input_leaf<N> || op_node_type<N>) ? N::shape::size : 0;
 
   template <class List>
   struct sizes_of;
@@ -34,6 +34,9 @@ struct slot_layout {
   // Scalars in one slot array (values, adjoints or tangents).
   static constexpr std::size_t size = offsets[nodes::size];
 
+  // The slot of the node at position K of the list, or of node type N.
+  template <std::size_t K>
+  static constexpr std::size_t offset_at = offsets[K];
   template <class N>
   static constexpr std::size_t offset = offsets[detail::index_of<N, nodes>];
 };

@@ -196,7 +196,7 @@ struct tangent_seeds {
 
 template <class Root, class ParamSet, class T, class E, class PA>
 result_t<T, typename Root::shape> read_value(const sweep_arrays<T, E, PA>& arrays) {
-  auto v = value_view(arrays, typename location_of<Root, Root, ParamSet>::type{});
+  auto v = value_view(arrays, root_location<Root, ParamSet>{});
   if constexpr (Root::shape::rank == 0) {
     return T(v[0]);
   } else {
@@ -240,9 +240,9 @@ result_t<T, typename Root::shape> run_reverse(const ParamSet& P, T* param_grad, 
   auto result = read_value<Root, ParamSet>(arrays);
 
   using seeds = typename Mode::seeds;
-  if constexpr (!constant_leaf<Root> && reaches<Root, seeds>::value) {
+  if constexpr (root_active<Root, seeds>) {
     ws.adjoints.fill(T(0));
-    auto root_adjoint = adjoint_view(arrays, typename location_of<Root, Root, ParamSet>::type{});
+    auto root_adjoint = adjoint_view(arrays, root_location<Root, ParamSet>{});
     for (std::size_t k = 0; k < Root::shape::size; ++k) root_adjoint[k] += seed[k];
     reverse_sweep<Root, ParamSet, seeds>(arrays, observer);
   }
@@ -251,7 +251,7 @@ result_t<T, typename Root::shape> run_reverse(const ParamSet& P, T* param_grad, 
       input_grad->template view<I>().assign(
           tensor_view<const T, typename I::shape>(ws.adjoints.data() + layout::template offset<I>));
     });
-    if constexpr (!reaches<Root, seeds>::value) input_grad->fill(0);
+    if constexpr (!root_active<Root, seeds>) input_grad->fill(0);
   }
   return result;
 }
@@ -400,8 +400,8 @@ auto run_tangent(const ParamSet& P, const typename ParamSet::element_type* dP, c
     using seeds = tangent_seeds<ParamTangents, std::remove_cvref_t<B>...>;
     tangent_sweep<Root, ParamSet, seeds>(arrays);
     out.value = read_value<Root, ParamSet>(arrays);
-    if constexpr (!constant_leaf<Root> && reaches<Root, seeds>::value) {
-      auto t = tangent_view(arrays, typename location_of<Root, Root, ParamSet>::type{});
+    if constexpr (root_active<Root, seeds>) {
+      auto t = tangent_view(arrays, root_location<Root, ParamSet>{});
       if constexpr (S::rank == 0)
         out.tangent = t[0];
       else

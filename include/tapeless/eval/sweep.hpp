@@ -2,8 +2,8 @@
 // The sweeps over a graph: forward (values), reverse (adjoints) and tangent
 // (forward-mode derivatives), written once for every op and number type.
 //
-// A sweep walks `graph<Root>::nodes` (each distinct node once, arguments
-// before uses) and calls the op rules through `rules<Op>`. The reverse sweep
+// A sweep walks the expression's node list (each distinct node once,
+// arguments before uses) and calls the op rules through `rules<Op>`. The reverse sweep
 // walks the same list backwards: when it reaches a node, every use of that
 // node has already added its contribution to the node's adjoint, so the
 // adjoint is propagated once, whatever the node's fan-out.
@@ -19,10 +19,8 @@
 // Compile time: each node is turned into an `op_call` naming only its op,
 // the locations (offset and shape) of its output and arguments, and which
 // arguments are active. The functions the compiler instantiates per node
-// are therefore keyed on a few integers, not on the node's type, which for
-// a deep graph spells the whole graph below it; a sweep is one fold over
-// the list of calls. (Keying per-node functions on node types made a
-// 64-block residual stack take 39 s to compile; see docs/design.md.)
+// are keyed on a few integers and shapes; nodes with the same op and slots
+// share them, and none is named after the whole graph.
 
 #include <array>
 #include <cstddef>
@@ -46,12 +44,26 @@ struct seed_leaves {
   static constexpr bool seeded = (Params && param_leaf<Leaf>) || (Inputs && input_leaf<Leaf>);
 };
 
-// Whether node N depends on a seeded leaf. One instantiation per node and
-// seed set, so each is decided once.
-template <class N, class Seeds>
-struct reaches : std::bool_constant<Seeds::template seeded<N>> {};
-template <class Op, class... Ids, class Seeds>
-struct reaches<node<Op, Ids...>, Seeds> : std::bool_constant<(reaches<typename Ids::type, Seeds>::value || ...)> {};
+// For every node of Root: whether it depends on a seeded leaf. One pass
+// over the list, arguments before uses.
+template <std::size_t N>
+constexpr std::array<bool, N> reaching(std::array<bool, N> seeded, const std::array<node_args, N>& args) {
+  for (std::size_t k = 0; k < N; ++k)
+    for (std::size_t a = 0; a < args[k].count; ++a) seeded[k] = seeded[k] || seeded[args[k].index[a]];
+  return seeded;
+}
+
+template <class Root, class Seeds, class Nodes = typename Root::nodes>
+struct activity;
+template <class Root, class Seeds, class... N>
+struct activity<Root, Seeds, type_list<N...>> {
+  static constexpr std::array<bool, sizeof...(N)> active =
+      reaching(std::array<bool, sizeof...(N)>{Seeds::template seeded<N>...}, graph_hashes<type_list<N...>>::args);
+};
+
+// Whether Root's value depends on a seeded leaf.
+template <class Root, class Seeds>
+inline constexpr bool root_active = activity<Root, Seeds>::active[Root::size - 1];
 
 // Where a node's numbers live during a sweep.
 template <std::size_t Offset, class Shape>
@@ -114,19 +126,27 @@ tensor_view<const E, S> tangent_view(const sweep_arrays<T, E, PA>& a, param_loca
   return tensor_view<const E, S>(a.param_tangents + O);
 }
 
-// The location of node N in a call on Root with parameter buffer ParamSet.
-template <class N, class Root, class ParamSet>
+// The location of the node at position K of Root's list, in a call with
+// parameter buffer ParamSet.
+template <class Root, class ParamSet, std::size_t K, class N = type_at<K, typename Root::nodes>>
 struct location_of {
-  using type = slot_location<slot_layout<Root>::template offset<N>, typename N::shape>;
+  using type = slot_location<slot_layout<Root>::template offset_at<K>, typename N::shape>;
 };
-template <class Name, class S, class Root, class ParamSet>
-struct location_of<param_t<Name, S>, Root, ParamSet> {
+template <class Root, class ParamSet, std::size_t K, class Name, class S>
+struct location_of<Root, ParamSet, K, param_t<Name, S>> {
   using type = param_location<ParamSet::template offset_of<param_t<Name, S>>(), S>;
 };
-template <std::intmax_t Num, std::intmax_t Den, class Root, class ParamSet>
-struct location_of<constant_t<Num, Den>, Root, ParamSet> {
+template <class Root, class ParamSet, std::size_t K, std::intmax_t Num, std::intmax_t Den>
+struct location_of<Root, ParamSet, K, constant_t<Num, Den>> {
   using type = constant_location<rational<Num, Den>>;
 };
+
+template <class Root, class ParamSet, std::size_t K>
+using location_at = typename location_of<Root, ParamSet, K>::type;
+
+// Where Root's value is.
+template <class Root, class ParamSet>
+using root_location = location_at<Root, ParamSet, Root::size - 1>;
 
 // One op node as the sweeps run it. Active is a bit mask: bit I says that
 // argument I reaches a seed and needs its adjoint or carries a tangent.
@@ -177,21 +197,32 @@ constexpr unsigned bit_mask(const std::array<bool, K>& bits) {
   return mask;
 }
 
-template <class N, class Root, class ParamSet, class Seeds, class Args = typename N::args>
-struct call_of;
-template <class N, class Root, class ParamSet, class Seeds, class... A>
-struct call_of<N, Root, ParamSet, Seeds, type_list<A...>> {
-  static constexpr unsigned active = bit_mask(std::array<bool, sizeof...(A)>{reaches<A, Seeds>::value...});
-  using type = op_call<typename N::op, active, typename location_of<N, Root, ParamSet>::type,
-                       typename location_of<A, Root, ParamSet>::type...>;
+// The op_call of the op node at position K.
+template <class Root, class ParamSet, class Seeds, std::size_t K, class N = type_at<K, typename Root::nodes>>
+struct call_at;
+template <class Root, class ParamSet, class Seeds, std::size_t K, class Op, class S, std::size_t... A>
+struct call_at<Root, ParamSet, Seeds, K, op_node<Op, S, A...>> {
+  static constexpr auto& active = activity<Root, Seeds>::active;
+  using type = op_call<Op, bit_mask(std::array<bool, sizeof...(A)>{active[A]...}), location_at<Root, ParamSet, K>,
+                       location_at<Root, ParamSet, A>...>;
 };
 
-// The op nodes of Root as op_calls, in topological order.
-template <class Root, class ParamSet, class Seeds, class Nodes = detail::filter_t<typename graph<Root>::nodes, is_node>>
+// Root's op nodes as op_calls, in list order or reversed.
+template <class Root, class ParamSet, class Seeds, bool Reversed = false,
+          class Positions = typename filter<typename Root::nodes, is_node>::index_sequence>
 struct call_list;
-template <class Root, class ParamSet, class Seeds, class... N>
-struct call_list<Root, ParamSet, Seeds, type_list<N...>> {
-  using type = type_list<typename call_of<N, Root, ParamSet, Seeds>::type...>;
+template <class Root, class ParamSet, class Seeds, bool Reversed, std::size_t... K>
+struct call_list<Root, ParamSet, Seeds, Reversed, std::index_sequence<K...>> {
+  static constexpr std::array<std::size_t, sizeof...(K)> positions{K...};
+  template <std::size_t I>
+  static constexpr std::size_t pick = positions[Reversed ? sizeof...(K) - 1 - I : I];
+  template <class Is>
+  struct build;
+  template <std::size_t... I>
+  struct build<std::index_sequence<I...>> {
+    using type = type_list<typename call_at<Root, ParamSet, Seeds, pick<I>>::type...>;
+  };
+  using type = typename build<std::make_index_sequence<sizeof...(K)>>::type;
 };
 
 // Told of each node a sweep evaluates; the default does nothing and
@@ -219,7 +250,7 @@ void forward_sweep(const A& arrays, const Observer& observer = {}) {
 // whatever the parameter adjoint buffer holds.
 template <class Root, class ParamSet, class Seeds, class A, class Observer = no_observer>
 void reverse_sweep(const A& arrays, const Observer& observer = {}) {
-  using calls = typename reverse<typename call_list<Root, ParamSet, Seeds>::type>::type;
+  using calls = typename call_list<Root, ParamSet, Seeds, true>::type;
   [&]<class... C>(type_list<C...>) {
     (void)std::initializer_list<int>{
         (C::active ? observer.template reverse_visit<C>() : void(), C::reverse(arrays), 0)...};

@@ -22,7 +22,7 @@ struct add_op : binary_elementwise {
 
 template <expression A, expression B>
 constexpr auto operator+(A a, B b) {
-  if constexpr (constant_leaf<A> && constant_leaf<B>) {
+  if constexpr (constant_expression<A> && constant_expression<B>) {
     return detail::fold_constants<std::ratio_add, A, B>();
   } else {
     if constexpr (!detail::broadcastable<A, B>)

@@ -23,8 +23,8 @@ struct div_op : binary_elementwise {
 
 template <expression A, expression B>
 constexpr auto operator/(A a, B b) {
-  if constexpr (constant_leaf<A> && constant_leaf<B>) {
-    static_assert(B::value::num != 0, "tapeless: division of two constants by zero");
+  if constexpr (constant_expression<A> && constant_expression<B>) {
+    static_assert(detail::single_leaf<B>::type::value::num != 0, "tapeless: division of two constants by zero");
     return detail::fold_constants<std::ratio_divide, A, B>();
   } else {
     if constexpr (!detail::broadcastable<A, B>)

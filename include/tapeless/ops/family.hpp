@@ -25,6 +25,7 @@
 #include <type_traits>
 
 #include <tapeless/core/expr.hpp>
+#include <tapeless/core/merge.hpp>
 #include <tapeless/core/rational.hpp>
 #include <tapeless/core/shape.hpp>
 #include <tapeless/math/number.hpp>
@@ -79,24 +80,16 @@ T ratio_as(const T&) {
 }
 
 // What a diagnostic shows for an operand: a leaf as itself (its name and
-// shape), an inner node as the shape it computes.
+// shape), any other expression as the shape it computes.
 template <class Shape>
 struct unnamed {};
-template <class E>
+template <class E, class Leaf = typename single_leaf<E>::type>
 struct describe {
+  using type = Leaf;
+};
+template <class E>
+struct describe<E, void> {
   using type = unnamed<typename E::shape>;
-};
-template <class N, class S>
-struct describe<input_t<N, S>> {
-  using type = input_t<N, S>;
-};
-template <class N, class S>
-struct describe<param_t<N, S>> {
-  using type = param_t<N, S>;
-};
-template <std::intmax_t N, std::intmax_t D>
-struct describe<constant_t<N, D>> {
-  using type = constant_t<N, D>;
 };
 
 // Always false; its template arguments are what the user reads.
@@ -111,14 +104,15 @@ template <class A, class B>
 inline constexpr bool broadcastable = invalid<A> || invalid<B> || std::is_same_v<typename A::shape, typename B::shape> ||
                                       A::shape::rank == 0 || B::shape::rank == 0;
 
-// node<Op, Args...>, or the silent invalid expression when a check failed
-// here or earlier.
+// Op applied to the arguments' values (core/merge.hpp builds the node
+// list), or the silent invalid expression when a check failed here or
+// earlier.
 template <class Op, bool Valid = true, class... Args>
 constexpr auto make_node(Args...) {
   if constexpr (!Valid || (invalid<Args> || ...))
     return invalid_expression{};
   else
-    return node<Op, typename Args::id...>{};
+    return typename apply_op<Op, typename Op::template result_shape<typename Args::shape...>, Args...>::type{};
 }
 
 template <class T>
@@ -130,7 +124,9 @@ T zero_like(const T&) {
 // `constant<1, 2>`. std::ratio diagnoses overflow.
 template <template <class, class> class RatioOp, class A, class B>
 constexpr auto fold_constants() {
-  using r = RatioOp<std::ratio<A::value::num, A::value::den>, std::ratio<B::value::num, B::value::den>>;
+  using a = typename single_leaf<A>::type::value;
+  using b = typename single_leaf<B>::type::value;
+  using r = RatioOp<std::ratio<a::num, a::den>, std::ratio<b::num, b::den>>;
   return constant<r::num, r::den>;
 }
 }  // namespace detail

@@ -34,7 +34,7 @@ struct leaky_relu_op : unary_elementwise {
 };
 
 template <expression X, std::intmax_t N = 1, std::intmax_t D = 100, class Kink = kink_t<N, D>>
-constexpr auto leaky_relu(X x, constant_t<N, D> = {}, Kink = {}) {
+constexpr auto leaky_relu(X x, expr<constant_t<N, D>> = {}, Kink = {}) {
   using alpha = rational<N, D>;
   using k = typename Kink::value;
   static_assert(alpha::num >= 0 && alpha::num < alpha::den, "tapeless: leaky_relu(x, alpha) needs 0 <= alpha < 1");

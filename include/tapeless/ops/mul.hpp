@@ -38,7 +38,7 @@ template <expression A, expression B>
 constexpr auto operator*(A a, B b) {
   if constexpr (invalid<A> || invalid<B>) {
     return detail::invalid_expression{};
-  } else if constexpr (constant_leaf<A> && constant_leaf<B>) {
+  } else if constexpr (constant_expression<A> && constant_expression<B>) {
     return detail::fold_constants<std::ratio_multiply, A, B>();
   } else if constexpr (A::shape::rank == 2 && B::shape::rank == 1) {
     return matvec(a, b);

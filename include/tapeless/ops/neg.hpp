@@ -16,8 +16,8 @@ struct neg_op : unary_elementwise {
 
 template <expression X>
 constexpr auto operator-(X x) {
-  if constexpr (constant_leaf<X>)
-    return constant<-X::value::num, X::value::den>;
+  if constexpr (constant_expression<X>)
+    return constant<-detail::single_leaf<X>::type::value::num, detail::single_leaf<X>::type::value::den>;
   else
     return detail::make_node<neg_op>(x);
 }

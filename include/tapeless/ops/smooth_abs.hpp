@@ -20,7 +20,7 @@ struct smooth_abs_op : unary_elementwise {
 };
 
 template <expression X, std::intmax_t N, std::intmax_t D>
-constexpr auto smooth_abs(X x, constant_t<N, D>) {
+constexpr auto smooth_abs(X x, expr<constant_t<N, D>>) {
   static_assert(N > 0, "tapeless: smooth_abs(x, eps) needs eps > 0");
   return detail::make_node<smooth_abs_op<rational<N, D>>>(x);
 }

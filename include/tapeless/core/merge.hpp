@@ -1,0 +1,251 @@
+#pragma once
+// Building graphs: the node list of `a + b` is a's list, then the nodes of
+// b's list that a's does not already have, then the new node.
+//
+// Which of b's nodes a already has is decided by structure: each node gets
+// a 128-bit hash (two independent 64-bit hashes) of its kind (leaf type, or
+// op and shape) and of its arguments' hashes, so equal sub-expressions have
+// equal hashes wherever they sit in a list. a's hashes go into a hash table
+// once per graph type and b's are looked up in it, so a merge costs O(m)
+// steps of constant evaluation. Comparing the node types instead
+// costs an overload resolution over the whole list per node, which made a
+// 32-block residual stack take minutes to compile. Two different nodes of
+// one graph with equal hashes stop compilation; for two nodes of different
+// graphs to be merged wrongly, both 64-bit hashes would have to collide at
+// once (probability about 2^-128 per pair).
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+
+#include <tapeless/core/expr.hpp>
+#include <tapeless/core/type_list.hpp>
+
+namespace tapeless::detail {
+
+inline constexpr std::size_t max_op_args = 8;
+
+// A node's kind, for hashing: an op node without its argument positions.
+template <class Op, class Shape>
+struct op_kind {};
+
+template <class T>
+constexpr std::string_view pretty_name() {
+  return __PRETTY_FUNCTION__;  // spells T; only compared within one compilation
+}
+
+struct hash128 {
+  std::uint64_t a = 0, b = 0;
+  friend constexpr bool operator==(hash128, hash128) = default;
+  friend constexpr bool operator<(hash128 x, hash128 y) { return x.a < y.a || (x.a == y.a && x.b < y.b); }
+};
+
+// FNV-1a, and a second pass with a different basis and prime.
+constexpr hash128 hash_text(std::string_view text) {
+  hash128 h{0xcbf29ce484222325ull, 0x84222325cbf29ce4ull};
+  for (char c : text) {
+    h.a = (h.a ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
+    h.b = (h.b ^ static_cast<unsigned char>(c)) * 0x00000100000001b3ull + 0x9e3779b97f4a7c15ull;
+  }
+  return h;
+}
+
+constexpr std::uint64_t splitmix(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+// Order-dependent combination of h with v.
+constexpr hash128 mix(hash128 h, hash128 v) {
+  return {splitmix(h.a + 0x9e3779b97f4a7c15ull * (v.a + 1)) ^ (h.a << 1),
+          splitmix(h.b ^ (0xc2b2ae3d27d4eb4full + v.b * 0x165667b19e3779f9ull)) + (h.b >> 3)};
+}
+
+struct node_args {
+  std::size_t count = 0;
+  std::array<std::size_t, max_op_args> index{};
+};
+
+// Computed once per kind, not once per node of that kind.
+template <class Kind>
+inline constexpr hash128 kind_hash = hash_text(pretty_name<Kind>());
+
+template <class N>
+struct node_traits {
+  static constexpr hash128 kind = kind_hash<N>;
+  static constexpr node_args args{};
+};
+template <class Op, class S, std::size_t... A>
+struct node_traits<op_node<Op, S, A...>> {
+  static_assert(sizeof...(A) <= max_op_args, "tapeless: an op has more arguments than the library supports");
+  static constexpr hash128 kind = kind_hash<op_kind<Op, S>>;
+  static constexpr node_args args{sizeof...(A), {A...}};
+};
+
+template <std::size_t N>
+constexpr std::array<hash128, N> structural_hashes(const std::array<hash128, N>& kinds,
+                                                   const std::array<node_args, N>& args) {
+  std::array<hash128, N> h{};
+  for (std::size_t k = 0; k < N; ++k) {
+    h[k] = mix(kinds[k], hash128{args[k].count, args[k].count});
+    for (std::size_t a = 0; a < args[k].count; ++a) h[k] = mix(h[k], h[args[k].index[a]]);
+  }
+  return h;
+}
+
+inline constexpr std::size_t not_found = static_cast<std::size_t>(-1);
+
+// An open-addressing table from hash to position: O(1) lookups at compile
+// time, built in one pass (a sort would cost O(n log n) comparisons of
+// 128-bit keys in the compiler's constant evaluator, per graph).
+template <std::size_t N>
+struct hash_table {
+  static constexpr std::size_t capacity = [] {
+    std::size_t c = 4;
+    while (c < 2 * N) c *= 2;
+    return c;
+  }();
+  std::array<hash128, capacity> keys{};
+  std::array<std::size_t, capacity> index{};
+  bool duplicate = false;  // two nodes of the graph hash alike
+
+  constexpr hash_table() { index.fill(not_found); }
+
+  constexpr std::size_t find(hash128 h) const {
+    for (std::size_t slot = h.a & (capacity - 1);; slot = (slot + 1) & (capacity - 1)) {
+      if (index[slot] == not_found) return not_found;
+      if (keys[slot] == h) return index[slot];
+    }
+  }
+  constexpr void insert(hash128 h, std::size_t k) {
+    std::size_t slot = h.a & (capacity - 1);
+    for (; index[slot] != not_found; slot = (slot + 1) & (capacity - 1))
+      if (keys[slot] == h) duplicate = true;
+    keys[slot] = h;
+    index[slot] = k;
+  }
+};
+
+template <std::size_t N>
+constexpr hash_table<N> table_of(const std::array<hash128, N>& hashes) {
+  hash_table<N> table;
+  for (std::size_t k = 0; k < N; ++k) table.insert(hashes[k], k);
+  return table;
+}
+
+// Per graph, computed once: argument positions, structural hashes, and the
+// hashes sorted for lookup.
+template <class Nodes>
+struct graph_hashes;
+template <class... N>
+struct graph_hashes<type_list<N...>> {
+  static constexpr std::size_t size = sizeof...(N);
+  static constexpr std::array<node_args, size> args{node_traits<N>::args...};
+  static constexpr std::array<hash128, size> hashes =
+      structural_hashes(std::array<hash128, size>{node_traits<N>::kind...}, args);
+  static constexpr hash_table<size> table = table_of(hashes);
+  static_assert(!table.duplicate, "tapeless internal error: two different nodes have the same hash");
+};
+
+// Where each node of b goes in the merged list, and which are new.
+template <std::size_t M>
+struct merge_plan {
+  std::array<std::size_t, M> position{};  // in the merged list
+  std::array<std::size_t, M> added{};     // positions in b of the new nodes
+  std::size_t added_count = 0;
+};
+
+template <std::size_t N, std::size_t M>
+constexpr merge_plan<M> plan_merge(const hash_table<N>& a, const std::array<hash128, M>& b) {
+  merge_plan<M> plan;
+  for (std::size_t j = 0; j < M; ++j) {
+    const std::size_t found = a.find(b[j]);
+    if (found != not_found) {
+      plan.position[j] = found;
+    } else {
+      plan.position[j] = N + plan.added_count;
+      plan.added[plan.added_count++] = j;
+    }
+  }
+  return plan;
+}
+
+// Node re-indexed through a position map.
+template <class Node, class Map>
+struct reindexed {
+  using type = Node;
+};
+template <class Op, class S, std::size_t... A, class Map>
+struct reindexed<op_node<Op, S, A...>, Map> {
+  using type = op_node<Op, S, Map::position[A]...>;
+};
+
+template <class Node, class Map>
+using reindexed_t = typename reindexed<Node, Map>::type;
+
+// The merge plan of node list b into node list a.
+template <class A, class B>
+struct merge_positions;
+template <class... A, class... B>
+struct merge_positions<type_list<A...>, type_list<B...>> {
+  static constexpr merge_plan<sizeof...(B)> plan =
+      plan_merge(graph_hashes<type_list<A...>>::table, graph_hashes<type_list<B...>>::hashes);
+  static constexpr std::array<std::size_t, sizeof...(B)> position = plan.position;
+};
+
+// The node list of a followed by b's nodes that a does not have.
+template <class A, class B>
+struct merge;
+template <class... A, class... B>
+struct merge<type_list<A...>, type_list<B...>> {
+  using positions = merge_positions<type_list<A...>, type_list<B...>>;
+  static constexpr auto plan = positions::plan;
+
+  template <class Added>
+  struct build;
+  template <std::size_t... K>
+  struct build<std::index_sequence<K...>> {
+    using type = type_list<A..., reindexed_t<type_at<plan.added[K], type_list<B...>>, positions>...>;
+  };
+  using type = typename build<std::make_index_sequence<plan.added_count>>::type;
+
+  // Where b's value (its last node) is in the merged list.
+  static constexpr std::size_t b_root = plan.position[sizeof...(B) - 1];
+};
+
+// The expression whose value is Node, computed after the nodes of List.
+template <class Node, class List>
+struct with_root;
+template <class Node, class... N>
+struct with_root<Node, type_list<N...>> {
+  using type = expr<Node, N...>;
+};
+
+// The expression Op(args...): the merged lists of the arguments, then the
+// op node reading the arguments' values.
+template <class Op, class Shape, class... Args>
+struct apply_op;
+template <class Op, class Shape, class A>
+struct apply_op<Op, Shape, A> {
+  using type = typename with_root<op_node<Op, Shape, A::size - 1>, typename A::nodes>::type;
+};
+// The smaller list is merged into the larger, so the work of `h + f(h)`,
+// where f(h)'s list already holds h's, is proportional to what is new.
+template <class Op, class Shape, class A, class B, bool AIsLarger = (A::size >= B::size)>
+struct apply_binary_op {
+  using merged = merge<typename A::nodes, typename B::nodes>;
+  using type = typename with_root<op_node<Op, Shape, A::size - 1, merged::b_root>, typename merged::type>::type;
+};
+template <class Op, class Shape, class A, class B>
+struct apply_binary_op<Op, Shape, A, B, false> {
+  using merged = merge<typename B::nodes, typename A::nodes>;
+  using type = typename with_root<op_node<Op, Shape, merged::b_root, B::size - 1>, typename merged::type>::type;
+};
+template <class Op, class Shape, class A, class B>
+struct apply_op<Op, Shape, A, B> : apply_binary_op<Op, Shape, A, B> {};
+
+}  // namespace tapeless::detail
