@@ -127,3 +127,11 @@ TEST_CASE("NaN propagates through relu, max and min values") {
   CHECK(std::isnan(value(min(s, t), bind<"s">(nan), bind<"t">(1.0))));
   CHECK(std::isnan(value(min(s, t), bind<"s">(1.0), bind<"t">(nan))));
 }
+
+TEST_CASE("equal kink ratios name the same node, so they are shared") {
+  constexpr auto v = input<"v", vec<3>>;
+  static_assert(std::is_same_v<decltype(relu(v, kink<1, 2>)), decltype(relu(v, kink<2, 4>))>);
+  static_assert(std::is_same_v<decltype(relu(v)), decltype(relu(v, kink<0, 5>))>);
+  static_assert(std::is_same_v<decltype(abs(v, kink<-1, 2>)), decltype(abs(v, kink<2, -4>))>);
+  CHECK(graph<decltype(relu(v, kink<1, 2>) + relu(v, kink<2, 4>))>::node_count == 3);
+}

@@ -69,7 +69,7 @@ struct expr {
   static constexpr std::size_t size = sizeof...(Earlier) + 1;
 };
 
-template <fixed_string Name, shape_type Shape>
+template <fixed_string Name, shape_type Shape = scalar>
 inline constexpr expr<input_t<name_of<Name>, Shape>> input{};
 
 template <fixed_string Name, shape_type Shape = scalar>

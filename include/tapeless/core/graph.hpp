@@ -34,7 +34,10 @@ struct named {
 };
 
 template <class Name>
-struct no_leaf_named : std::false_type {};
+struct no_leaf_named {
+  // Its own member, not std::false_type's, so that g++ names the arguments.
+  static constexpr bool value = false;
+};
 
 // The leaf called Name, or `void` after a static_assert saying there is none.
 template <class Leaves, class Name, class Found = filter_t<Leaves, named<Name>::template is>>
@@ -76,7 +79,9 @@ struct name_clash<type_list<L...>> {
 };
 
 template <class Name, class Leaves>
-struct leaves_share_a_name : std::false_type {};
+struct leaves_share_a_name {
+  static constexpr bool value = false;
+};
 
 // Instantiates the report (whose template arguments are the name and the
 // list of leaves) only when there is a clash to report.

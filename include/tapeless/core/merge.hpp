@@ -40,7 +40,6 @@ constexpr std::string_view pretty_name() {
 struct hash128 {
   std::uint64_t a = 0, b = 0;
   friend constexpr bool operator==(hash128, hash128) = default;
-  friend constexpr bool operator<(hash128 x, hash128 y) { return x.a < y.a || (x.a == y.a && x.b < y.b); }
 };
 
 // FNV-1a, and a second pass with a different basis and prime.
@@ -137,8 +136,8 @@ constexpr hash_table<N> table_of(const std::array<hash128, N>& hashes) {
   return table;
 }
 
-// Per graph, computed once: argument positions, structural hashes, and the
-// hashes sorted for lookup.
+// Per graph, computed once: argument positions, structural hashes, and an
+// open-addressing table from hash to position.
 template <class Nodes>
 struct graph_hashes;
 template <class... N>

@@ -23,8 +23,9 @@ struct rational {
   static constexpr std::intmax_t num = (Den < 0 ? -Num : Num) / std::gcd(Num, Den);
   static constexpr std::intmax_t den = (Den < 0 ? -Den : Den) / std::gcd(Num, Den);
 
-  // The nearest E to num/den. When both fit E's significand exactly, one
-  // correctly rounded division; otherwise through long double.
+  // num/den as E. When both fit E's significand exactly this is one
+  // correctly rounded division, so the nearest E; otherwise the division is
+  // done in long double and rounded again, which can be one ulp off.
   template <std::floating_point E>
   static constexpr E as() {
     constexpr std::intmax_t exact = std::intmax_t{1} << std::numeric_limits<E>::digits;

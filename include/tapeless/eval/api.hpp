@@ -66,19 +66,34 @@ template <class B>
 concept any_binding = is_binding<std::remove_cvref_t<B>>::value || is_tangent_binding<std::remove_cvref_t<B>>::value;
 
 template <class Name>
-struct unknown_input : std::false_type {};
+struct unknown_input {
+  // Its own member, not std::false_type's, so that g++ names the arguments.
+  static constexpr bool value = false;
+};
 template <class Input>
-struct missing_binding : std::false_type {};
+struct missing_binding {
+  static constexpr bool value = false;
+};
 template <class Input>
-struct bound_twice : std::false_type {};
+struct bound_twice {
+  static constexpr bool value = false;
+};
 template <class Name>
-struct tangent_for_unknown_input : std::false_type {};
+struct tangent_for_unknown_input {
+  static constexpr bool value = false;
+};
 template <class Input>
-struct tangent_given_twice : std::false_type {};
+struct tangent_given_twice {
+  static constexpr bool value = false;
+};
 template <class Missing>
-struct parameter_not_in_buffer : std::false_type {};
+struct parameter_not_in_buffer {
+  static constexpr bool value = false;
+};
 template <class Shape>
-struct loss_is_not_scalar : std::false_type {};
+struct loss_is_not_scalar {
+  static constexpr bool value = false;
+};
 
 // The parameter buffer used when an expression has none and the caller
 // passed none.

@@ -139,7 +139,10 @@ T* copy_flat(const D& data, T* out) {
 }
 
 template <class Input, class Extent>
-struct binding_size_mismatch : std::false_type {};
+struct binding_size_mismatch {
+  // Its own member, not std::false_type's, so that g++ names the arguments.
+  static constexpr bool value = false;
+};
 
 // Checks the size of data bound to Input: at compile time when the size is
 // in the type, at run time (throwing) otherwise.
@@ -157,11 +160,25 @@ void check_binding_size(const Data& data) {
     if (n != S::size)
       throw shape_error("tapeless: input '" + std::string(Input::name::view()) + "' (" + shape_string<S>() +
                         ", " + std::to_string(S::size) + " values) was bound to " + std::to_string(n) + " values");
+    // Nested data for a matrix must have its rows: a ragged vector of
+    // vectors with the right total would otherwise be read shifted.
+    if constexpr (S::rank == 2) {
+      if constexpr (std::ranges::range<std::ranges::range_value_t<const Data>>) {
+        bool rows_fit = std::ranges::size(data) == S::rows;
+        for (const auto& row : data) rows_fit = rows_fit && flat_size(row) == S::cols;
+        if (!rows_fit)
+          throw shape_error("tapeless: input '" + std::string(Input::name::view()) + "' (" + shape_string<S>() +
+                            ") was bound to nested data whose rows do not have " + std::to_string(S::cols) +
+                            " values each");
+      }
+    }
   }
 }
 
 template <class Shape, class Extent>
-struct cotangent_size_mismatch : std::false_type {};
+struct cotangent_size_mismatch {
+  static constexpr bool value = false;
+};
 
 // The same check for the cotangent passed to vjp, whose shape is the
 // expression's.

@@ -34,7 +34,7 @@ template <expression X, class Kink = kink_t<0>>
 constexpr auto abs(X x, Kink = {}) {
   using k = typename Kink::value;
   static_assert(k::num >= -k::den && k::num <= k::den, "tapeless: abs(x, kink<k>) needs a subgradient k in [-1, 1]");
-  return detail::make_node<abs_op<Kink>>(x);
+  return detail::make_node<abs_op<kink_t<k::num, k::den>>>(x);
 }
 
 }  // namespace tapeless

@@ -94,7 +94,10 @@ struct describe<E, void> {
 
 // Always false; its template arguments are what the user reads.
 template <class... Operands>
-struct shape_mismatch : std::false_type {};
+struct shape_mismatch {
+  // Its own member, not std::false_type's, so that g++ names the arguments.
+  static constexpr bool value = false;
+};
 template <class... Operands>
 using report_shapes = shape_mismatch<typename describe<Operands>::type...>;
 
@@ -114,6 +117,12 @@ constexpr auto make_node(Args...) {
   else
     return typename apply_op<Op, typename Op::template result_shape<typename Args::shape...>, Args...>::type{};
 }
+
+// The number type of an operation on an A and a B: the non-builtin one (a
+// SIMD batch, a dual number) when there is one.
+template <class A, class B>
+using common_number_t =
+    std::conditional_t<std::is_arithmetic_v<A>, std::conditional_t<std::is_arithmetic_v<B>, std::common_type_t<A, B>, B>, A>;
 
 template <class T>
 T zero_like(const T&) {
@@ -156,34 +165,43 @@ struct rules<Op> {
 template <class Op>
   requires std::is_base_of_v<binary_elementwise, Op>
 struct rules<Op> {
-  // Element k of an operand: itself when shapes agree, element 0 of a
-  // broadcast scalar.
-  template <class V>
-  static decltype(auto) at(V v, std::size_t k) {
-    return v[V::shape::rank == 0 ? 0 : k];
+  // Element k of an operand (element 0 of a broadcast scalar), in the
+  // number type both operands share: a parameter (a plain float) meeting a
+  // SIMD lane value or a dual number is converted to that type first, so
+  // each rule sees one number type.
+  template <class A, class B>
+  using common_t = detail::common_number_t<std::remove_cvref_t<decltype(std::declval<A>()[0])>,
+                                   std::remove_cvref_t<decltype(std::declval<B>()[0])>>;
+  template <class C, class V>
+  static C at(V v, std::size_t k) {
+    return C(v[V::shape::rank == 0 ? 0 : k]);
   }
 
   template <class Y, class A, class B>
   static void value(Y y, A a, B b) {
-    for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(at(a, k), at(b, k));
+    using C = common_t<A, B>;
+    for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(at<C>(a, k), at<C>(b, k));
   }
 
   // A broadcast operand receives the sum of the adjoints of every element
   // it was broadcast to.
   template <std::size_t I, class CBar, class YBar, class A, class B, class Y>
   static void vjp(arg_t<I> i, CBar cbar, YBar ybar, A a, B b, Y y) {
+    using C = common_t<A, B>;
     if constexpr (CBar::shape::rank == 0 && Y::shape::rank != 0) {
-      auto total = Op::vjp(i, at(a, 0), at(b, 0), y[0], ybar[0]);
-      for (std::size_t k = 1; k < Y::size(); ++k) total += Op::vjp(i, at(a, k), at(b, k), y[k], ybar[k]);
+      auto total = Op::vjp(i, at<C>(a, 0), at<C>(b, 0), y[0], ybar[0]);
+      for (std::size_t k = 1; k < Y::size(); ++k) total += Op::vjp(i, at<C>(a, k), at<C>(b, k), y[k], ybar[k]);
       cbar[0] += total;
     } else {
-      for (std::size_t k = 0; k < Y::size(); ++k) cbar[k] += Op::vjp(i, at(a, k), at(b, k), y[k], ybar[k]);
+      for (std::size_t k = 0; k < Y::size(); ++k) cbar[k] += Op::vjp(i, at<C>(a, k), at<C>(b, k), y[k], ybar[k]);
     }
   }
 
   template <std::size_t I, class YDot, class CDot, class A, class B, class Y>
   static void jvp(arg_t<I> i, YDot ydot, CDot cdot, A a, B b, Y y) {
-    for (std::size_t k = 0; k < Y::size(); ++k) ydot[k] += Op::jvp(i, at(a, k), at(b, k), y[k], at(cdot, k));
+    using C = common_t<A, B>;
+    using D = std::remove_cvref_t<decltype(cdot[0])>;
+    for (std::size_t k = 0; k < Y::size(); ++k) ydot[k] += Op::jvp(i, at<C>(a, k), at<C>(b, k), y[k], at<D>(cdot, k));
   }
 };
 

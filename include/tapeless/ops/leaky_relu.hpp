@@ -40,7 +40,7 @@ constexpr auto leaky_relu(X x, expr<constant_t<N, D>> = {}, Kink = {}) {
   static_assert(alpha::num >= 0 && alpha::num < alpha::den, "tapeless: leaky_relu(x, alpha) needs 0 <= alpha < 1");
   static_assert(k::num * alpha::den >= alpha::num * k::den && k::num <= k::den,
                 "tapeless: leaky_relu(x, alpha, kink<k>) needs a subgradient k in [alpha, 1]");
-  return detail::make_node<leaky_relu_op<alpha, Kink>>(x);
+  return detail::make_node<leaky_relu_op<alpha, kink_t<k::num, k::den>>>(x);
 }
 
 }  // namespace tapeless

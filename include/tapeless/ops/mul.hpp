@@ -4,8 +4,9 @@
 //   VJP    ā += ȳ b,  b̄ += ȳ a    (a broadcast scalar receives the sum)
 //   JVP    ẏ = ȧ b + a ḃ
 //
-// `operator*` reads like the math: a matrix on the left makes it a matrix
-// product (`W * x`, `A * B`); otherwise it is this elementwise product.
+// `operator*` reads like the math: a matrix times a vector or a matrix is a
+// matrix product (`W * x`, `A * B`); a scalar operand (`M * 2_c`) makes it
+// this elementwise product.
 // `hadamard(A, B)` multiplies two matrices elementwise.
 
 #include <ratio>

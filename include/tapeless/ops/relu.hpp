@@ -36,7 +36,7 @@ template <expression X, class Kink = kink_t<0>>
 constexpr auto relu(X x, Kink = {}) {
   using k = typename Kink::value;
   static_assert(k::num >= 0 && k::num <= k::den, "tapeless: relu(x, kink<k>) needs a subgradient k in [0, 1]");
-  return detail::make_node<relu_op<Kink>>(x);
+  return detail::make_node<relu_op<kink_t<k::num, k::den>>>(x);
 }
 
 }  // namespace tapeless

@@ -1,0 +1,24 @@
+#!/bin/bash
+# Installs what tapeless needs to build and test on Debian 12, if missing.
+# Run as root (it uses apt-get); does nothing when everything is present.
+set -euo pipefail
+
+packages=(
+  g++ clang-14 meson ninja-build cmake pkg-config python3
+  libboost-dev libxsimd-dev doctest-dev libbenchmark-dev
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "setup.sh: missing packages: ${missing[*]}; run as root or install them with apt-get" >&2
+  exit 1
+fi
+echo "setup.sh: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

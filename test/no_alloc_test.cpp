@@ -1,0 +1,91 @@
+// value(...) and value_and_grad(...) never touch the heap: global operator
+// new is replaced and counted. This is its own executable so that the
+// replacement cannot hide allocations elsewhere in the suite.
+
+#include <array>
+#include <cstddef>
+#include <cmath>
+#include <cstdlib>
+#include <new>
+
+#include <doctest/doctest.h>
+
+#include <tapeless/tapeless.hpp>
+
+namespace {
+std::size_t heap_allocations = 0;
+}
+
+void* operator new(std::size_t n) {
+  ++heap_allocations;
+  if (void* p = std::malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
+void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+
+using namespace tapeless;
+
+namespace {
+constexpr auto x = input<"x", vec<2>>;
+constexpr auto y = input<"y", scalar>;
+constexpr auto W1 = param<"W1", mat<2, 2>>;
+constexpr auto b1 = param<"b1", vec<2>>;
+constexpr auto w2 = param<"w2", vec<2>>;
+constexpr auto b2 = param<"b2">;
+constexpr auto loss = 0.5_c * square(dot(w2, relu(W1 * x + b1)) + b2 - y);
+
+// A deeper, shared graph: 16 residual tanh blocks on width 8.
+template <std::size_t I, class H>
+constexpr auto residual_stack(H h) {
+  if constexpr (I == 16) {
+    return 0.5_c * sum(square(h));
+  } else {
+    constexpr auto W = param<indexed_name<"W", I>, mat<8, 8>>;
+    constexpr auto b = param<indexed_name<"b", I>, vec<8>>;
+    return residual_stack<I + 1>(h + tanh(W * h + b));
+  }
+}
+constexpr auto deep = residual_stack<0>(input<"h", vec<8>>);
+}  // namespace
+
+TEST_CASE("value and value_and_grad do not allocate") {
+  params<decltype(loss), double> P;
+  P.get<"W1">() = {{1, -1}, {0.5, 2}};
+  P.get<"b1">() = {0, -1};
+  P.get<"w2">() = {1, -2};
+  P.get<"b2">() = 0.5;
+  params<decltype(loss), double> G;
+  const std::array<double, 2> xv{2, -1};
+
+  const std::size_t before = heap_allocations;
+  double total = 0;
+  for (int i = 0; i < 100; ++i) {
+    total += value(loss, P, bind<"x">(xv), bind<"y">(1.0));
+    auto [L, dP] = value_and_grad(loss, P, bind<"x">(xv), bind<"y">(1.0));
+    total += L + dP.get<"b2">();
+    total += value_and_grad_into(loss, P, G, bind<"x">(xv), bind<"y">(1.0));
+    total += value_and_grad(loss, P, wrt_inputs, bind<"x">(xv), bind<"y">(1.0)).input_grad.get<"x">()[0];
+  }
+  CHECK(heap_allocations == before);
+  CHECK(total == doctest::Approx(100 * (3 * 3.125 + 2.5 + 2.5)));
+}
+
+TEST_CASE("a 16-block residual stack does not allocate either") {
+  params<decltype(deep), float> P;
+  float v = 0;
+  for (float& p : P.span()) {
+    v += 0.37f;
+    p = (v - std::floor(v) - 0.5f) * 0.5f;
+  }
+  params<decltype(deep), float> G;
+  const std::array<float, 8> h0{1, -1, 0.5f, 2, 0, -0.25f, 3, 1};
+  const std::size_t before = heap_allocations;
+  float total = 0;
+  for (int i = 0; i < 10; ++i) total += value_and_grad_into(deep, P, G, bind<"h">(h0));
+  CHECK(heap_allocations == before);
+  CHECK(std::isfinite(total));
+}
