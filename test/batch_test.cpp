@@ -1,0 +1,172 @@
+// The batch path: one sample per SIMD lane, against the scalar path summed
+// over the same samples, at every tail size, in both data layouts, for
+// every op, kinks and ties included.
+
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <random>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <tapeless/eval/batch.hpp>
+#include <tapeless/tapeless.hpp>
+
+using namespace tapeless;
+
+namespace {
+constexpr auto x = input<"x", vec<2>>;
+constexpr auto y = input<"y">;
+constexpr auto W1 = param<"W1", mat<2, 2>>;
+constexpr auto b1 = param<"b1", vec<2>>;
+constexpr auto w2 = param<"w2", vec<2>>;
+constexpr auto b2 = param<"b2">;
+constexpr auto seed_loss = 0.5_c * square(dot(w2, relu(W1 * x + b1)) + b2 - y);
+
+// Every elementwise op on lane values, mixed with parameters (broadcast
+// scalars) and constants.
+constexpr auto z = W1 * x + b1;
+constexpr auto every_op = sum(sigmoid(z) + softplus(z) + abs(z) + leaky_relu(z, 0.1_c) + relu(z, kink<1>) +
+                              tanh(z) * w2 + exp(-square(z)) + log(square(z) + 1_c) + sqrt(square(z) + 0.5_c) +
+                              smooth_abs(z, 0.01_c) + max(z, w2) + min(z, b2) + z / (2_c + square(w2))) -
+                          dot(w2, outer(z, x) * x) * y + mean(transpose(outer(z, w2)) * z);
+
+template <class Loss, class E>
+params<Loss, E> random_params(std::mt19937& rng) {
+  params<Loss, E> P;
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (E& p : P.span()) p = E(u(rng));
+  return P;
+}
+
+template <class E>
+constexpr double tolerance = std::is_same_v<E, float> ? 2e-5 : 1e-12;
+
+// Compares a batch gradient with the scalar path summed sample by sample.
+template <class Loss, class E>
+void check_against_scalar(Loss loss, const params<Loss, E>& P, std::size_t n, const std::vector<E>& xs,
+                          const std::vector<E>& ys) {
+  params<Loss, double> Pd;
+  for (std::size_t k = 0; k < P.size(); ++k) Pd.data()[k] = double(P.data()[k]);
+  params<Loss, double> Gref;
+  Gref.fill(0);
+  double Lref = 0, scale = 1;
+  for (std::size_t s = 0; s < n; ++s) {
+    const std::array<double, 2> xv{double(xs[2 * s]), double(xs[2 * s + 1])};
+    Lref += value_and_grad_accumulate(loss, Pd, Gref, bind<"x">(xv), bind<"y">(double(ys[s])));
+    scale += std::abs(value(loss, Pd, bind<"x">(xv), bind<"y">(double(ys[s]))));
+  }
+  // The same samples feature-major, for soa().
+  std::vector<E> xs_soa(2 * n);
+  for (std::size_t s = 0; s < n; ++s) {
+    xs_soa[s] = xs[2 * s];
+    xs_soa[n + s] = xs[2 * s + 1];
+  }
+
+  batch_engine<Loss, params<Loss, E>> engine;
+  params<Loss, E> G_aos, G_soa;
+  G_aos.fill(E(7));  // overwritten
+  const E L_aos = engine.value_and_grad_into(P, G_aos, n, bind<"x">(aos(xs)), bind<"y">(ys));
+  const E L_soa = engine.value_and_grad_into(P, G_soa, n, bind<"x">(soa(xs_soa)), bind<"y">(soa(ys)));
+  const E L_value = engine.value(P, n, bind<"x">(xs), bind<"y">(ys));
+
+  CHECK(double(L_aos) == doctest::Approx(Lref).epsilon(tolerance<E>).scale(scale));
+  CHECK(L_soa == L_aos);
+  CHECK(L_value == L_aos);
+  for (std::size_t k = 0; k < P.size(); ++k) {
+    INFO("n = " << n << ", parameter entry " << k);
+    CHECK(double(G_aos.data()[k]) == doctest::Approx(Gref.data()[k]).epsilon(tolerance<E>).scale(scale));
+    CHECK(G_soa.data()[k] == G_aos.data()[k]);
+  }
+
+  // The mean is the sum over n.
+  if (n > 0) {
+    params<Loss, E> G_mean;
+    const E L_mean = engine.value_and_grad_into(P, G_mean, n, mean_over_batch, bind<"x">(aos(xs)), bind<"y">(ys));
+    CHECK(double(L_mean) == doctest::Approx(double(L_aos) / double(n)).epsilon(tolerance<E>));
+    for (std::size_t k = 0; k < P.size(); ++k)
+      CHECK(double(G_mean.data()[k]) ==
+            doctest::Approx(double(G_aos.data()[k]) / double(n)).epsilon(tolerance<E>).scale(1));
+  }
+}
+
+template <class E>
+std::vector<std::size_t> batch_sizes() {
+  constexpr std::size_t W = xsimd::batch<E>::size;
+  return {0, 1, W - 1, W, W + 1, 2 * W + 1, 1001};
+}
+}  // namespace
+
+TEST_CASE_TEMPLATE("batch gradients equal the scalar path summed over samples, at every tail size", E, float,
+                   double) {
+  std::mt19937 rng(1234);
+  std::uniform_real_distribution<double> u(-2, 2);
+  const auto P_seed = random_params<decltype(seed_loss), E>(rng);
+  const auto P_all = random_params<decltype(every_op), E>(rng);
+  for (const std::size_t n : batch_sizes<E>()) {
+    std::vector<E> xs(2 * n), ys(n);
+    for (E& v : xs) v = E(u(rng));
+    for (E& v : ys) v = E(u(rng));
+    check_against_scalar(seed_loss, P_seed, n, xs, ys);
+    check_against_scalar(every_op, P_all, n, xs, ys);
+  }
+}
+
+TEST_CASE_TEMPLATE("kinks and ties on some lanes and not others follow the scalar convention", E, float, double) {
+  // W1 = [[1, -1], [1, 1]], b1 = 0: z1 = x0 - x1 is exactly 0 when x0 = x1
+  // (ReLU's kink, |z|'s kink), and max(z, w2) / min(z, b2) tie when z equals
+  // the parameter exactly.
+  params<decltype(seed_loss), E> P;
+  P.template get<"W1">() = {{1, -1}, {1, 1}};
+  P.template get<"b1">() = {0, 0};
+  P.template get<"w2">() = {1, 0.5};
+  P.template get<"b2">() = E(0.25);
+  params<decltype(every_op), E> Q;
+  Q.template get<"W1">() = {{1, -1}, {1, 1}};
+  Q.template get<"b1">() = {0, 0};
+  Q.template get<"w2">() = {0, 1};
+  Q.template get<"b2">() = E(0);
+  const std::size_t n = 3 * xsimd::batch<E>::size + 5;
+  std::vector<E> xs(2 * n), ys(n);
+  for (std::size_t s = 0; s < n; ++s) {
+    const bool kink = s % 3 == 0;
+    xs[2 * s] = E(0.5) + E(s % 7) / E(4);
+    xs[2 * s + 1] = kink ? xs[2 * s] : E(-0.25) * E(s % 5);
+    ys[s] = E(s % 4) / E(2);
+  }
+  check_against_scalar(seed_loss, P, n, xs, ys);
+  check_against_scalar(every_op, Q, n, xs, ys);
+}
+
+TEST_CASE("a batch of the wrong size throws before anything is written") {
+  const auto P = [] {
+    std::mt19937 rng(7);
+    return random_params<decltype(seed_loss), float>(rng);
+  }();
+  batch_engine<decltype(seed_loss), params<decltype(seed_loss), float>> engine;
+  params<decltype(seed_loss), float> G;
+  G.fill(3);
+  const auto before = G;
+  const std::vector<float> xs(2 * 10), ys(9);
+  CHECK_THROWS_WITH(engine.value_and_grad_into(P, G, 10, bind<"x">(aos(xs)), bind<"y">(ys)),
+                    "tapeless: batch input 'y' (scalar, 1 values per sample) was given 9 values for 10 samples "
+                    "(needs 10)");
+  CHECK(G == before);
+  CHECK_THROWS_AS(engine.value_and_grad_into(P, G, 11, bind<"x">(soa(xs)), bind<"y">(ys)), shape_error);
+  CHECK(G == before);
+}
+
+TEST_CASE("the one-call form matches the engine") {
+  std::mt19937 rng(99);
+  const auto P = random_params<decltype(seed_loss), double>(rng);
+  const std::vector<double> xs{1, 2, -1, 0.5, 0.25, -3}, ys{0.5, -1, 2};
+  const auto [L, G] = value_and_grad_batch(seed_loss, P, 3, bind<"x">(xs), bind<"y">(ys));
+  batch_engine<decltype(seed_loss), params<decltype(seed_loss), double>> engine;
+  params<decltype(seed_loss), double> G2;
+  CHECK(engine.value_and_grad_into(P, G2, 3, bind<"x">(xs), bind<"y">(ys)) == L);
+  CHECK(G == G2);
+  CHECK(value_batch(seed_loss, P, 3, bind<"x">(xs), bind<"y">(ys)) == L);
+  static_assert(batch_engine<decltype(seed_loss), params<decltype(seed_loss), double>>::bytes ==
+                sizeof(workspace<decltype(seed_loss), xsimd::batch<double>>) + 9 * sizeof(xsimd::batch<double>));
+}
