@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   g++ clang-14 meson ninja-build cmake pkg-config python3
-  libboost-dev libxsimd-dev doctest-dev libbenchmark-dev
+  libboost-dev libxsimd-dev doctest-dev libbenchmark-dev libeigen3-dev
 )
 
 missing=()

@@ -91,10 +91,13 @@ void check_against_scalar(Loss loss, const params<Loss, E>& P, std::size_t n, co
   }
 }
 
+// W is the number of samples a sweep carries (Pack registers); R is one
+// register's lane count, so tails that end inside a pack are covered too.
 template <class E>
 std::vector<std::size_t> batch_sizes() {
-  constexpr std::size_t W = xsimd::batch<E>::size;
-  return {0, 1, W - 1, W, W + 1, 2 * W + 1, 1001};
+  constexpr std::size_t W = batch_engine<decltype(seed_loss), params<decltype(seed_loss), E>>::lanes;
+  constexpr std::size_t R = xsimd::batch<E>::size;
+  return {0, 1, R - 1, R + 1, W - 1, W, W + 1, 2 * W + 1, 1001};
 }
 }  // namespace
 
@@ -127,7 +130,7 @@ TEST_CASE_TEMPLATE("kinks and ties on some lanes and not others follow the scala
   Q.template get<"b1">() = {0, 0};
   Q.template get<"w2">() = {0, 1};
   Q.template get<"b2">() = E(0);
-  const std::size_t n = 3 * xsimd::batch<E>::size + 5;
+  const std::size_t n = 3 * batch_engine<decltype(seed_loss), params<decltype(seed_loss), E>>::lanes + 5;
   std::vector<E> xs(2 * n), ys(n);
   for (std::size_t s = 0; s < n; ++s) {
     const bool kink = s % 3 == 0;
@@ -167,6 +170,10 @@ TEST_CASE("the one-call form matches the engine") {
   CHECK(engine.value_and_grad_into(P, G2, 3, bind<"x">(xs), bind<"y">(ys)) == L);
   CHECK(G == G2);
   CHECK(value_batch(seed_loss, P, 3, bind<"x">(xs), bind<"y">(ys)) == L);
-  static_assert(batch_engine<decltype(seed_loss), params<decltype(seed_loss), double>>::bytes ==
-                sizeof(workspace<decltype(seed_loss), xsimd::batch<double>>) + 9 * sizeof(xsimd::batch<double>));
+  // The engine's size is a compile-time constant: the workspace in lane
+  // packs plus one register per parameter entry (9 for the seed network).
+  using engine_t = batch_engine<decltype(seed_loss), params<decltype(seed_loss), double>>;
+  static_assert(engine_t::bytes == sizeof(workspace<decltype(seed_loss), engine_t::lane_type>) +
+                                       9 * sizeof(xsimd::batch<double>));
+  static_assert(sizeof(engine_t) >= engine_t::bytes);
 }

@@ -10,6 +10,7 @@
 
 #include <doctest/doctest.h>
 
+#include <tapeless/eval/batch.hpp>
 #include <tapeless/tapeless.hpp>
 
 namespace {
@@ -88,4 +89,32 @@ TEST_CASE("a 16-block residual stack does not allocate either") {
   for (int i = 0; i < 10; ++i) total += value_and_grad_into(deep, P, G, bind<"h">(h0));
   CHECK(heap_allocations == before);
   CHECK(std::isfinite(total));
+}
+
+TEST_CASE("a batch gradient call does not allocate") {
+  // Built without -march: this also runs the batch path on the baseline
+  // instruction set (SSE2 on x86-64).
+  params<decltype(loss), float> P;
+  P.get<"W1">() = {{1, -1}, {0.5f, 2}};
+  P.get<"b1">() = {0, -1};
+  P.get<"w2">() = {1, -2};
+  P.get<"b2">() = 0.5f;
+  params<decltype(loss), float> G;
+  static batch_engine<decltype(loss), params<decltype(loss), float>> engine;  // constructed before counting
+  std::array<float, 2 * 101> xs{};
+  std::array<float, 101> ys{};
+  for (std::size_t s = 0; s < ys.size(); ++s) {
+    xs[2 * s] = 2;
+    xs[2 * s + 1] = -1;
+    ys[s] = 1;
+  }
+  const std::size_t before = heap_allocations;
+  float total = 0;
+  for (int i = 0; i < 10; ++i) {
+    total += engine.value_and_grad_into(P, G, ys.size(), bind<"x">(aos(xs)), bind<"y">(ys));
+    total += value_and_grad_batch(loss, P, ys.size(), bind<"x">(aos(xs)), bind<"y">(ys)).value;
+  }
+  CHECK(heap_allocations == before);
+  CHECK(total == doctest::Approx(20 * 101 * 3.125));
+  CHECK(G.get<"b2">() == doctest::Approx(101 * 2.5));
 }

@@ -48,6 +48,7 @@
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/bind.hpp>
 #include <tapeless/eval/sweep.hpp>
+#include <tapeless/simd/lane_pack.hpp>
 
 namespace tapeless {
 
@@ -112,13 +113,20 @@ void check_sample_count(const Data& data, std::size_t n) {
 }  // namespace detail
 
 // Workspace and per-lane parameter accumulators for batch calls on Root
-// with parameter buffer ParamSet, on SIMD architecture Arch.
-template <expression Root, class ParamSet, class Arch = xsimd::default_arch>
+// with parameter buffer ParamSet, on SIMD architecture Arch. Each sweep
+// carries Pack registers of samples per number (see simd/lane_pack.hpp):
+// Pack · W samples go through the graph together. Pack = 8 measured best
+// on the benchmark networks (bench/README.md): 2 and 4 reload weights and
+// accumulators too often, 16 runs out of registers.
+template <expression Root, class ParamSet, std::size_t Pack = 8, class Arch = xsimd::default_arch>
 class batch_engine {
  public:
   using element_type = typename ParamSet::element_type;
-  using lane_type = xsimd::batch<element_type, Arch>;
-  static constexpr std::size_t lanes = lane_type::size;
+  using lane_type = lane_pack<element_type, Pack, Arch>;
+  using accumulator_type = lane_accumulator<element_type, Pack, Arch>;
+  using register_type = typename lane_type::part_type;
+  // Samples per sweep.
+  static constexpr std::size_t lanes = lane_type::lanes;
 
   static_assert(Root::shape::rank == 0,
                 "tapeless: batch_engine needs a scalar expression (a loss per sample); its shape is in the "
@@ -145,7 +153,8 @@ class batch_engine {
     return run<true>(P, static_cast<ParamSet*>(nullptr), n, args...);
   }
 
-  static constexpr std::size_t bytes = sizeof(workspace<Root, lane_type>) + ParamSet::size() * sizeof(lane_type);
+  static constexpr std::size_t bytes =
+      sizeof(workspace<Root, lane_type>) + ParamSet::size() * sizeof(accumulator_type);
 
  private:
   using layout = slot_layout<Root>;
@@ -179,9 +188,9 @@ class batch_engine {
        ...);
       const bool grad = G != nullptr;
       if (grad)
-        for (auto& acc : param_acc_) acc = T(E(0));
+        for (auto& acc : param_acc_) acc.sum = register_type(E(0));
 
-      detail::sweep_arrays<T, E, T> arrays;
+      detail::sweep_arrays<T, E, accumulator_type> arrays;
       arrays.values = ws_.values.data();
       arrays.adjoints = ws_.adjoints.data();
       arrays.params = P.data();
@@ -197,7 +206,7 @@ class batch_engine {
         detail::forward_sweep<Root, ParamSet>(arrays);
         const T mask = lane_mask(valid);
         const T root_value = T(detail::value_view(arrays, root_at{})[0]);
-        loss_sum += xsimd::select(mask != T(E(0)), root_value, T(E(0)));
+        loss_sum += select(mask != T(E(0)), root_value, T(E(0)));
         if constexpr (detail::root_active<Root, seeds>) {
           if (grad) {
             ws_.adjoints.fill(T(E(0)));
@@ -209,18 +218,26 @@ class batch_engine {
       if (grad) {
         E* out = G->data();
         for (std::size_t k = 0; k < ParamSet::size(); ++k) {
-          const E total = xsimd::hadd(param_acc_[k]);
+          const E total = xsimd::hadd(param_acc_[k].sum);
           out[k] = Overwrite ? total : out[k] + total;
         }
       }
-      return xsimd::hadd(loss_sum) * seed_value;
+      register_type total = loss_sum.part[0];
+      for (std::size_t k = 1; k < Pack; ++k) total += loss_sum.part[k];
+      return xsimd::hadd(total) * seed_value;
     }
   }
 
   static lane_type lane_mask(std::size_t valid) {
     alignas(64) std::array<element_type, lanes> m{};
     for (std::size_t l = 0; l < lanes; ++l) m[l] = l < valid ? element_type(1) : element_type(0);
-    return lane_type::load_aligned(m.data());
+    return load(m.data());
+  }
+
+  static lane_type load(const element_type* p) {
+    lane_type r;
+    for (std::size_t k = 0; k < Pack; ++k) r.part[k] = register_type::load_unaligned(p + k * register_type::size);
+    return r;
   }
 
   // Loads samples first .. first + valid - 1 of every input into the lanes;
@@ -241,7 +258,7 @@ class batch_engine {
           const U* row = samples.data() + e * n + first;
           if constexpr (std::is_same_v<U, element_type>) {
             if (valid == lanes) {
-              slot[e] = lane_type::load_unaligned(row);
+              slot[e] = load(row);
               continue;
             }
           }
@@ -250,13 +267,13 @@ class batch_engine {
           const U* base = samples.data() + first * size + e;
           for (std::size_t l = 0; l < lanes; ++l) buffer[l] = element_type(base[(l < valid ? l : 0) * size]);
         }
-        slot[e] = lane_type::load_aligned(buffer.data());
+        slot[e] = load(buffer.data());
       }
     });
   }
 
   alignas(64) workspace<Root, lane_type> ws_;
-  alignas(64) std::array<lane_type, ParamSet::size()> param_acc_;
+  alignas(64) std::array<accumulator_type, ParamSet::size()> param_acc_;
 };
 
 // One-call forms with an engine on the stack, for small graphs.

@@ -42,6 +42,10 @@ template <class T>
 auto call_abs(const T& x) -> decltype(abs(x)) {
   return abs(x);
 }
+template <class A, class B, class C>
+auto call_fma(const A& a, const B& b, const C& c) -> decltype(fma(a, b, c)) {
+  return fma(a, b, c);
+}
 template <class M, class T>
 auto call_select(const M& mask, const T& a, const T& b) -> decltype(select(mask, a, b)) {
   return select(mask, a, b);
@@ -107,6 +111,18 @@ auto abs(const T& x) {
     return std::fabs(x);
   else
     return detail::adl::call_abs(x);
+}
+
+// acc += a b. On a number type that provides fma (found by ADL, e.g. the
+// SIMD lane_pack) one fused multiply-add per lane; on builtin floats a
+// multiply and an add, exactly as written, so scalar results do not depend
+// on the target's FMA support.
+template <class D, class A, class B>
+void multiply_add(D& acc, const A& a, const B& b) {
+  if constexpr (builtin_float<D> || !requires { acc = detail::adl::call_fma(a, b, acc); })
+    acc += a * b;
+  else
+    acc = detail::adl::call_fma(a, b, acc);
 }
 
 // mask ? a : b, lane by lane for SIMD masks.

@@ -19,7 +19,7 @@ struct dot_op : structural {
   template <class V, class W>
   static auto inner(V v, W w) {
     auto acc = v[0] * w[0];
-    for (std::size_t k = 1; k < V::size(); ++k) acc += v[k] * w[k];
+    for (std::size_t k = 1; k < V::size(); ++k) math::multiply_add(acc, v[k], w[k]);
     return acc;
   }
 
@@ -30,11 +30,11 @@ struct dot_op : structural {
 
   template <class ABar, class YBar, class A, class B, class Y>
   static void vjp(arg_t<0>, ABar abar, YBar ybar, A, B b, Y) {
-    for (std::size_t k = 0; k < A::size(); ++k) abar[k] += ybar[0] * b[k];
+    for (std::size_t k = 0; k < A::size(); ++k) math::multiply_add(abar[k], ybar[0], b[k]);
   }
   template <class BBar, class YBar, class A, class B, class Y>
   static void vjp(arg_t<1>, BBar bbar, YBar ybar, A a, B, Y) {
-    for (std::size_t k = 0; k < B::size(); ++k) bbar[k] += ybar[0] * a[k];
+    for (std::size_t k = 0; k < B::size(); ++k) math::multiply_add(bbar[k], ybar[0], a[k]);
   }
 
   template <class YDot, class ADot, class A, class B, class Y>

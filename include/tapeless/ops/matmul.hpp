@@ -20,7 +20,7 @@ struct matmul_op : structural {
     for (std::size_t i = 0; i < Y::shape::rows; ++i)
       for (std::size_t j = 0; j < Y::shape::cols; ++j) {
         auto acc = a(i, 0) * b(0, j);
-        for (std::size_t k = 1; k < inner; ++k) acc += a(i, k) * b(k, j);
+        for (std::size_t k = 1; k < inner; ++k) math::multiply_add(acc, a(i, k), b(k, j));
         y(i, j) = acc;
       }
   }
@@ -30,7 +30,7 @@ struct matmul_op : structural {
     for (std::size_t i = 0; i < A::shape::rows; ++i)
       for (std::size_t k = 0; k < A::shape::cols; ++k) {
         auto acc = ybar(i, 0) * b(k, 0);
-        for (std::size_t j = 1; j < Y::shape::cols; ++j) acc += ybar(i, j) * b(k, j);
+        for (std::size_t j = 1; j < Y::shape::cols; ++j) math::multiply_add(acc, ybar(i, j), b(k, j));
         abar(i, k) += acc;
       }
   }
@@ -39,7 +39,7 @@ struct matmul_op : structural {
     for (std::size_t k = 0; k < B::shape::rows; ++k)
       for (std::size_t j = 0; j < B::shape::cols; ++j) {
         auto acc = a(0, k) * ybar(0, j);
-        for (std::size_t i = 1; i < A::shape::rows; ++i) acc += a(i, k) * ybar(i, j);
+        for (std::size_t i = 1; i < A::shape::rows; ++i) math::multiply_add(acc, a(i, k), ybar(i, j));
         bbar(k, j) += acc;
       }
   }
@@ -48,13 +48,13 @@ struct matmul_op : structural {
   static void jvp(arg_t<0>, YDot ydot, ADot adot, A, B b, Y) {
     for (std::size_t i = 0; i < Y::shape::rows; ++i)
       for (std::size_t j = 0; j < Y::shape::cols; ++j)
-        for (std::size_t k = 0; k < A::shape::cols; ++k) ydot(i, j) += adot(i, k) * b(k, j);
+        for (std::size_t k = 0; k < A::shape::cols; ++k) math::multiply_add(ydot(i, j), adot(i, k), b(k, j));
   }
   template <class YDot, class BDot, class A, class B, class Y>
   static void jvp(arg_t<1>, YDot ydot, BDot bdot, A a, B, Y) {
     for (std::size_t i = 0; i < Y::shape::rows; ++i)
       for (std::size_t j = 0; j < Y::shape::cols; ++j)
-        for (std::size_t k = 0; k < A::shape::cols; ++k) ydot(i, j) += a(i, k) * bdot(k, j);
+        for (std::size_t k = 0; k < A::shape::cols; ++k) math::multiply_add(ydot(i, j), a(i, k), bdot(k, j));
   }
 };
 

@@ -18,7 +18,7 @@ struct matvec_op : structural {
   static void value(Y y, A a, X x) {
     for (std::size_t i = 0; i < A::shape::rows; ++i) {
       auto acc = a(i, 0) * x[0];
-      for (std::size_t j = 1; j < A::shape::cols; ++j) acc += a(i, j) * x[j];
+      for (std::size_t j = 1; j < A::shape::cols; ++j) math::multiply_add(acc, a(i, j), x[j]);
       y[i] = acc;
     }
   }
@@ -26,13 +26,13 @@ struct matvec_op : structural {
   template <class ABar, class YBar, class A, class X, class Y>
   static void vjp(arg_t<0>, ABar abar, YBar ybar, A, X x, Y) {
     for (std::size_t i = 0; i < A::shape::rows; ++i)
-      for (std::size_t j = 0; j < A::shape::cols; ++j) abar(i, j) += ybar[i] * x[j];
+      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(abar(i, j), ybar[i], x[j]);
   }
   template <class XBar, class YBar, class A, class X, class Y>
   static void vjp(arg_t<1>, XBar xbar, YBar ybar, A a, X, Y) {
     for (std::size_t j = 0; j < A::shape::cols; ++j) {
       auto acc = a(0, j) * ybar[0];
-      for (std::size_t i = 1; i < A::shape::rows; ++i) acc += a(i, j) * ybar[i];
+      for (std::size_t i = 1; i < A::shape::rows; ++i) math::multiply_add(acc, a(i, j), ybar[i]);
       xbar[j] += acc;
     }
   }
@@ -40,12 +40,12 @@ struct matvec_op : structural {
   template <class YDot, class ADot, class A, class X, class Y>
   static void jvp(arg_t<0>, YDot ydot, ADot adot, A, X x, Y) {
     for (std::size_t i = 0; i < A::shape::rows; ++i)
-      for (std::size_t j = 0; j < A::shape::cols; ++j) ydot[i] += adot(i, j) * x[j];
+      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(ydot[i], adot(i, j), x[j]);
   }
   template <class YDot, class XDot, class A, class X, class Y>
   static void jvp(arg_t<1>, YDot ydot, XDot xdot, A a, X, Y) {
     for (std::size_t i = 0; i < A::shape::rows; ++i)
-      for (std::size_t j = 0; j < A::shape::cols; ++j) ydot[i] += a(i, j) * xdot[j];
+      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(ydot[i], a(i, j), xdot[j]);
   }
 };
 

@@ -24,7 +24,7 @@ struct outer_op : structural {
   static void vjp(arg_t<0>, ABar abar, YBar ybar, A, B b, Y) {
     for (std::size_t i = 0; i < A::size(); ++i) {
       auto acc = ybar(i, 0) * b[0];
-      for (std::size_t j = 1; j < B::size(); ++j) acc += ybar(i, j) * b[j];
+      for (std::size_t j = 1; j < B::size(); ++j) math::multiply_add(acc, ybar(i, j), b[j]);
       abar[i] += acc;
     }
   }
@@ -32,7 +32,7 @@ struct outer_op : structural {
   static void vjp(arg_t<1>, BBar bbar, YBar ybar, A a, B, Y) {
     for (std::size_t j = 0; j < B::size(); ++j) {
       auto acc = ybar(0, j) * a[0];
-      for (std::size_t i = 1; i < A::size(); ++i) acc += ybar(i, j) * a[i];
+      for (std::size_t i = 1; i < A::size(); ++i) math::multiply_add(acc, ybar(i, j), a[i]);
       bbar[j] += acc;
     }
   }
@@ -40,12 +40,12 @@ struct outer_op : structural {
   template <class YDot, class ADot, class A, class B, class Y>
   static void jvp(arg_t<0>, YDot ydot, ADot adot, A, B b, Y) {
     for (std::size_t i = 0; i < A::size(); ++i)
-      for (std::size_t j = 0; j < B::size(); ++j) ydot(i, j) += adot[i] * b[j];
+      for (std::size_t j = 0; j < B::size(); ++j) math::multiply_add(ydot(i, j), adot[i], b[j]);
   }
   template <class YDot, class BDot, class A, class B, class Y>
   static void jvp(arg_t<1>, YDot ydot, BDot bdot, A a, B, Y) {
     for (std::size_t i = 0; i < A::size(); ++i)
-      for (std::size_t j = 0; j < B::size(); ++j) ydot(i, j) += a[i] * bdot[j];
+      for (std::size_t j = 0; j < B::size(); ++j) math::multiply_add(ydot(i, j), a[i], bdot[j]);
   }
 };
 
