@@ -171,9 +171,9 @@ TEST_CASE("the one-call form matches the engine") {
   CHECK(G == G2);
   CHECK(value_batch(seed_loss, P, 3, bind<"x">(xs), bind<"y">(ys)) == L);
   // The engine's size is a compile-time constant: the workspace in lane
-  // packs plus one register per parameter entry (9 for the seed network).
+  // packs plus one double per parameter entry (9 for the seed network).
   using engine_t = batch_engine<decltype(seed_loss), params<decltype(seed_loss), double>>;
-  static_assert(engine_t::bytes == sizeof(workspace<decltype(seed_loss), engine_t::lane_type>) +
-                                       9 * sizeof(xsimd::batch<double>));
+  static_assert(sizeof(engine_t::accumulator_type) == sizeof(double));
+  static_assert(engine_t::bytes == sizeof(workspace<decltype(seed_loss), engine_t::lane_type>) + 9 * sizeof(double));
   static_assert(sizeof(engine_t) >= engine_t::bytes);
 }

@@ -6,11 +6,11 @@
 //
 //   auto [L, G] = value_and_grad_batch(loss, P, n, bind<"x">(soa(xs)), bind<"y">(ys));
 //
-// The graph is evaluated with every scalar an `xsimd::batch<E, Arch>`
-// holding one sample per lane: parameters are broadcast, inputs are loaded
-// per lane, parameter adjoints accumulate per lane across the whole batch
-// and are summed across lanes once at the end. The op rules are the same
-// ones the scalar path runs.
+// The graph is evaluated with every scalar a lane_pack: Pack xsimd
+// registers holding one sample per lane (simd/lane_pack.hpp). Parameters
+// are broadcast, inputs are loaded per lane, and each parameter-adjoint
+// contribution is summed across its lanes into one number per parameter.
+// The op rules are the same ones the scalar path runs.
 //
 // Reduction: the loss and the gradients are SUMMED over the samples; pass
 // `mean_over_batch` to get the mean (each lane's seed is 1/n).
@@ -25,8 +25,8 @@
 // unused lanes repeat the group's first sample (so they stay finite) with a
 // zero seed and are left out of the loss, so they add exactly nothing.
 //
-// Memory: the engine holds the workspace and one lane-sized accumulator per
-// parameter; its size is a constexpr (`batch_engine<...>::bytes`). A call
+// Memory: the engine holds the workspace (in lane packs) and one
+// accumulator of the element type per parameter; its size is a constexpr (`batch_engine<...>::bytes`). A call
 // does not allocate. `value_and_grad_batch` puts an engine on the stack and
 // is meant for graphs whose engine is small (it refuses above 1 MiB); keep
 // an engine object (e.g. one per thread, heap-allocated once) otherwise.
@@ -112,7 +112,7 @@ void check_sample_count(const Data& data, std::size_t n) {
 
 }  // namespace detail
 
-// Workspace and per-lane parameter accumulators for batch calls on Root
+// Workspace and parameter-adjoint accumulators for batch calls on Root
 // with parameter buffer ParamSet, on SIMD architecture Arch. Each sweep
 // carries Pack registers of samples per number (see simd/lane_pack.hpp):
 // Pack · W samples go through the graph together. Pack = 8 measured best
@@ -123,7 +123,10 @@ class batch_engine {
  public:
   using element_type = typename ParamSet::element_type;
   using lane_type = lane_pack<element_type, Pack, Arch>;
-  using accumulator_type = lane_accumulator<element_type, Pack, Arch>;
+  // Each parameter-adjoint contribution is summed across lanes at once
+  // (simd/lane_pack.hpp): measured faster than per-lane accumulators on
+  // every benchmark network, and as small as the parameters.
+  using accumulator_type = reducing_accumulator<element_type, Pack, Arch>;
   using register_type = typename lane_type::part_type;
   // Samples per sweep.
   static constexpr std::size_t lanes = lane_type::lanes;
@@ -188,7 +191,7 @@ class batch_engine {
        ...);
       const bool grad = G != nullptr;
       if (grad)
-        for (auto& acc : param_acc_) acc.sum = register_type(E(0));
+        for (auto& acc : param_acc_) acc.clear();
 
       detail::sweep_arrays<T, E, accumulator_type> arrays;
       arrays.values = ws_.values.data();
@@ -204,7 +207,7 @@ class batch_engine {
         const std::size_t valid = n - first < lanes ? n - first : lanes;
         load_group(first, valid, n, bindings...);
         detail::forward_sweep<Root, ParamSet>(arrays);
-        const T mask = lane_mask(valid);
+        const T mask = valid == lanes ? T(E(1)) : lane_mask(valid);
         const T root_value = T(detail::value_view(arrays, root_at{})[0]);
         loss_sum += select(mask != T(E(0)), root_value, T(E(0)));
         if constexpr (detail::root_active<Root, seeds>) {
@@ -218,7 +221,7 @@ class batch_engine {
       if (grad) {
         E* out = G->data();
         for (std::size_t k = 0; k < ParamSet::size(); ++k) {
-          const E total = xsimd::hadd(param_acc_[k].sum);
+          const E total = param_acc_[k].total();
           out[k] = Overwrite ? total : out[k] + total;
         }
       }

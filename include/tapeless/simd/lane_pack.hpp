@@ -8,10 +8,9 @@
 // kernel does, obtained without touching the rules. Every operation is
 // elementwise over the K parts.
 //
-// lane_accumulator<E> is where parameter adjoints accumulate: one register
-// per parameter entry, to which a lane_pack contribution adds all its K
-// parts, so the accumulator array is as small as for K = 1 and is touched
-// once per K·W samples.
+// reducing_accumulator<E> is where parameter adjoints accumulate: one
+// number per parameter entry, to which a lane_pack contribution adds the
+// sum of all its lanes.
 
 #include <array>
 #include <cstddef>
@@ -156,22 +155,38 @@ struct lane_pack {
   }
 };
 
-// One register per parameter entry; a lane_pack added to it contributes
-// the sum of its K parts.
+// A parameter adjoint kept as one number: every contribution is summed
+// across its lanes at once. That costs a horizontal sum per contribution,
+// but the accumulators take 4-8 bytes per parameter instead of a register
+// each; per-lane accumulators (one register per parameter, summed once per
+// call) were measured slower on every benchmark network (bench/README.md).
 template <class E, std::size_t K, class Arch = xsimd::default_arch>
-struct lane_accumulator {
+struct reducing_accumulator {
   using pack = lane_pack<E, K, Arch>;
-  typename pack::part_type sum;
+  E sum;
 
-  lane_accumulator& operator+=(const pack& p) {
+  void clear() { sum = E(0); }
+  E total() const { return sum; }
+
+  reducing_accumulator& operator+=(const pack& p) {
     auto s = p.part[0];
     for (std::size_t k = 1; k < K; ++k) s += p.part[k];
-    sum += s;
+    sum += xsimd::hadd(s);
     return *this;
   }
-  // acc += a b, K fused multiply-adds.
-  friend lane_accumulator fma(const pack& a, const pack& b, lane_accumulator acc) {
-    for (std::size_t k = 0; k < K; ++k) acc.sum = xsimd::fma(a.part[k], b.part[k], acc.sum);
+  friend reducing_accumulator fma(const pack& a, const pack& b, reducing_accumulator acc) {
+    auto s0 = a.part[0] * b.part[0];
+    if constexpr (K == 1) {
+      acc.sum += xsimd::hadd(s0);
+    } else {
+      auto s1 = a.part[1] * b.part[1];
+      for (std::size_t k = 2; k + 1 < K; k += 2) {
+        s0 = xsimd::fma(a.part[k], b.part[k], s0);
+        s1 = xsimd::fma(a.part[k + 1], b.part[k + 1], s1);
+      }
+      if constexpr (K % 2 == 1) s0 = xsimd::fma(a.part[K - 1], b.part[K - 1], s0);
+      acc.sum += xsimd::hadd(s0 + s1);
+    }
     return acc;
   }
 };
