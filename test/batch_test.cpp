@@ -11,6 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/eval/batch.hpp>
+#include <tapeless/eval/parallel_batch.hpp>
 #include <tapeless/tapeless.hpp>
 
 using namespace tapeless;
@@ -176,4 +177,50 @@ TEST_CASE("the one-call form matches the engine") {
   static_assert(sizeof(engine_t::accumulator_type) == sizeof(double));
   static_assert(engine_t::bytes == sizeof(workspace<decltype(seed_loss), engine_t::lane_type>) + 9 * sizeof(double));
   static_assert(sizeof(engine_t) >= engine_t::bytes);
+}
+
+TEST_CASE("a batch split over threads: same result as one engine, same bits for a given thread count") {
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<double> u(-2, 2);
+  const auto P = random_params<decltype(every_op), float>(rng);
+  using engine_t = batch_engine<decltype(every_op), params<decltype(every_op), float>>;
+  for (const std::size_t n : {std::size_t{0}, std::size_t{5}, 3 * engine_t::lanes + 7, std::size_t{1001}}) {
+    std::vector<float> xs(2 * n), ys(n);
+    for (float& v : xs) v = float(u(rng));
+    for (float& v : ys) v = float(u(rng));
+    engine_t single;
+    params<decltype(every_op), float> G1;
+    const float L1 = single.value_and_grad_into(P, G1, n, bind<"x">(aos(xs)), bind<"y">(ys));
+    for (const std::size_t threads : {1, 2, 3}) {
+      INFO("n = " << n << ", threads = " << threads);
+      parallel_batch_engine<decltype(every_op), params<decltype(every_op), float>> engine(threads);
+      CHECK(engine.threads() == threads);
+      params<decltype(every_op), float> Ga, Gb;
+      Ga.fill(9);  // overwritten
+      const float La = engine.value_and_grad_into(P, Ga, n, bind<"x">(aos(xs)), bind<"y">(ys));
+      const float Lb = engine.value_and_grad_into(P, Gb, n, bind<"x">(aos(xs)), bind<"y">(ys));
+      CHECK(La == Lb);
+      CHECK(Ga == Gb);
+      CHECK(La == doctest::Approx(L1).epsilon(1e-5).scale(double(n) + 1));
+      for (std::size_t k = 0; k < Ga.size(); ++k)
+        CHECK(Ga.data()[k] == doctest::Approx(G1.data()[k]).epsilon(1e-5).scale(double(n) + 1));
+      if (threads == 1) {
+        CHECK(La == L1);  // one thread is the single engine, bit for bit
+        CHECK(Ga == G1);
+      }
+      if (n > 0) {
+        params<decltype(every_op), float> Gm;
+        const float Lm = engine.value_and_grad_into(P, Gm, n, mean_over_batch, bind<"x">(aos(xs)), bind<"y">(ys));
+        CHECK(Lm == doctest::Approx(La / float(n)).epsilon(1e-5));
+      }
+    }
+  }
+  // A size error throws on the calling thread and leaves G alone.
+  parallel_batch_engine<decltype(every_op), params<decltype(every_op), float>> engine(2);
+  params<decltype(every_op), float> G;
+  G.fill(4);
+  const auto before = G;
+  const std::vector<float> xs(20), ys(9);
+  CHECK_THROWS_AS(engine.value_and_grad_into(P, G, 10, bind<"x">(xs), bind<"y">(ys)), shape_error);
+  CHECK(G == before);
 }

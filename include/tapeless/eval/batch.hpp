@@ -112,6 +112,9 @@ void check_sample_count(const Data& data, std::size_t n) {
 
 }  // namespace detail
 
+template <expression Root, class ParamSet, std::size_t Pack, class Arch>
+class parallel_batch_engine;
+
 // Workspace and parameter-adjoint accumulators for batch calls on Root
 // with parameter buffer ParamSet, on SIMD architecture Arch. Each sweep
 // carries Pack registers of samples per number (see simd/lane_pack.hpp):
@@ -160,6 +163,8 @@ class batch_engine {
       sizeof(workspace<Root, lane_type>) + ParamSet::size() * sizeof(accumulator_type);
 
  private:
+  template <expression, class, std::size_t, class>
+  friend class parallel_batch_engine;
   using layout = slot_layout<Root>;
 
   template <bool Overwrite, class... A>
@@ -182,53 +187,67 @@ class batch_engine {
 
   template <bool Overwrite, class... B>
   element_type run_bound(const ParamSet& P, ParamSet* G, std::size_t n, bool mean, const B&... bindings) {
+    if constexpr (!(detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>())) {
+      return element_type(0);
+    } else {
+      check_samples(n, bindings...);
+      const element_type scale = mean && n > 0 ? element_type(1) / element_type(n) : element_type(1);
+      return sweep_range<Overwrite>(P, G, n, 0, n, scale, bindings...);
+    }
+  }
+
+  template <class... B>
+  static void check_samples(std::size_t n, const B&... bindings) {
+    (detail::check_sample_count<typename graph<Root>::template input_named<typename B::name>>(bindings.data, n),
+     ...);
+  }
+
+  // Samples [begin, end) of n, every loss seeded with `scale`: the loss sum
+  // (times scale), and the gradient written (or added) to G when G is not
+  // null. Sizes must have been checked.
+  template <bool Overwrite, class... B>
+  element_type sweep_range(const ParamSet& P, ParamSet* G, std::size_t n, std::size_t begin, std::size_t end,
+                           element_type scale, const B&... bindings) {
     using E = element_type;
     using T = lane_type;
-    if constexpr (!(detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>())) {
-      return E(0);
-    } else {
-      (detail::check_sample_count<typename graph<Root>::template input_named<typename B::name>>(bindings.data, n),
-       ...);
-      const bool grad = G != nullptr;
-      if (grad)
-        for (auto& acc : param_acc_) acc.clear();
+    const bool grad = G != nullptr;
+    if (grad)
+      for (auto& acc : param_acc_) acc.clear();
 
-      detail::sweep_arrays<T, E, accumulator_type> arrays;
-      arrays.values = ws_.values.data();
-      arrays.adjoints = ws_.adjoints.data();
-      arrays.params = P.data();
-      arrays.param_adjoints = param_acc_.data();
-      using seeds = detail::seed_leaves<true, false>;
-      using root_at = detail::root_location<Root, ParamSet>;
+    detail::sweep_arrays<T, E, accumulator_type> arrays;
+    arrays.values = ws_.values.data();
+    arrays.adjoints = ws_.adjoints.data();
+    arrays.params = P.data();
+    arrays.param_adjoints = param_acc_.data();
+    using seeds = detail::seed_leaves<true, false>;
+    using root_at = detail::root_location<Root, ParamSet>;
 
-      const E seed_value = mean && n > 0 ? E(1) / E(n) : E(1);
-      T loss_sum(E(0));
-      for (std::size_t first = 0; first < n; first += lanes) {
-        const std::size_t valid = n - first < lanes ? n - first : lanes;
-        load_group(first, valid, n, bindings...);
-        detail::forward_sweep<Root, ParamSet>(arrays);
-        const T mask = valid == lanes ? T(E(1)) : lane_mask(valid);
-        const T root_value = T(detail::value_view(arrays, root_at{})[0]);
-        loss_sum += select(mask != T(E(0)), root_value, T(E(0)));
-        if constexpr (detail::root_active<Root, seeds>) {
-          if (grad) {
-            ws_.adjoints.fill(T(E(0)));
-            detail::adjoint_view(arrays, root_at{})[0] += mask * T(seed_value);
-            detail::reverse_sweep<Root, ParamSet, seeds>(arrays);
-          }
+    T loss_sum(E(0));
+    for (std::size_t first = begin; first < end; first += lanes) {
+      const std::size_t valid = end - first < lanes ? end - first : lanes;
+      load_group(first, valid, n, bindings...);
+      detail::forward_sweep<Root, ParamSet>(arrays);
+      const T mask = valid == lanes ? T(E(1)) : lane_mask(valid);
+      const T root_value = T(detail::value_view(arrays, root_at{})[0]);
+      loss_sum += select(mask != T(E(0)), root_value, T(E(0)));
+      if constexpr (detail::root_active<Root, seeds>) {
+        if (grad) {
+          ws_.adjoints.fill(T(E(0)));
+          detail::adjoint_view(arrays, root_at{})[0] += mask * T(scale);
+          detail::reverse_sweep<Root, ParamSet, seeds>(arrays);
         }
       }
-      if (grad) {
-        E* out = G->data();
-        for (std::size_t k = 0; k < ParamSet::size(); ++k) {
-          const E total = param_acc_[k].total();
-          out[k] = Overwrite ? total : out[k] + total;
-        }
-      }
-      register_type total = loss_sum.part[0];
-      for (std::size_t k = 1; k < Pack; ++k) total += loss_sum.part[k];
-      return xsimd::hadd(total) * seed_value;
     }
+    if (grad) {
+      E* out = G->data();
+      for (std::size_t k = 0; k < ParamSet::size(); ++k) {
+        const E total = param_acc_[k].total();
+        out[k] = Overwrite ? total : out[k] + total;
+      }
+    }
+    register_type total = loss_sum.part[0];
+    for (std::size_t k = 1; k < Pack; ++k) total += loss_sum.part[k];
+    return xsimd::hadd(total) * scale;
   }
 
   static lane_type lane_mask(std::size_t valid) {
