@@ -1,6 +1,8 @@
 // Matrix and reduction ops: matrix-vector and matrix-matrix products, dot,
 // outer, transpose, sum, mean.
 
+#include <array>
+#include <cmath>
 #include <cstddef>
 #include <vector>
 
@@ -109,4 +111,24 @@ TEST_CASE("sum and mean") {
   // mean divides once: the mean of {1, 2, 4} is exactly 7/3 rounded once.
   const std::array<double, 3> v{1, 2, 4};
   CHECK(value(mean(input<"v", vec<3>>), bind<"v">(v)) == 7.0 / 3.0);
+}
+
+TEST_CASE("logsumexp") {
+  constexpr auto x = input<"x", vec<5>>;
+  laws::check(logsumexp(x), [](const laws::inputs_of<decltype(logsumexp(x))>& X) {
+    double s = 0;
+    for (std::size_t k = 0; k < 5; ++k) s += std::exp(X.get<"x">()[k]);
+    return std::vector<double>{std::log(s)};
+  });
+  // Large logits neither overflow nor lose the softmax.
+  const std::array<double, 3> big{1000, 999, -1000};
+  const double y = value(logsumexp(x * 1_c), bind<"x">(std::array<double, 5>{1000, 999, -1000, 1000, 0}));
+  CHECK(y == doctest::Approx(1000 + std::log(2 + std::exp(-1.0))));
+  constexpr auto z = input<"z", vec<3>>;
+  const auto g = value_and_grad(logsumexp(z), wrt_inputs, bind<"z">(big)).input_grad.get<"z">();
+  CHECK(g[0] == doctest::Approx(1 / (1 + std::exp(-1.0))));
+  CHECK(g[1] == doctest::Approx(std::exp(-1.0) / (1 + std::exp(-1.0))));
+  CHECK(g[2] == 0);
+  CHECK(g[0] + g[1] + g[2] == doctest::Approx(1));
+  CHECK(std::isnan(value(logsumexp(z), bind<"z">(std::array<double, 3>{1, std::nan(""), 2}))));
 }

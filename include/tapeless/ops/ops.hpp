@@ -8,6 +8,7 @@
 #include <tapeless/ops/exp.hpp>
 #include <tapeless/ops/leaky_relu.hpp>
 #include <tapeless/ops/log.hpp>
+#include <tapeless/ops/logsumexp.hpp>
 #include <tapeless/ops/matmul.hpp>
 #include <tapeless/ops/matvec.hpp>
 #include <tapeless/ops/max.hpp>
