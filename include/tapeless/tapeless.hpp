@@ -18,6 +18,7 @@
 #include <tapeless/core/workspace.hpp>
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/bind.hpp>
+#include <tapeless/nn/nn.hpp>
 #include <tapeless/ops/ops.hpp>
 #include <tapeless/util/format.hpp>
 #include <tapeless/util/gradcheck.hpp>

@@ -78,4 +78,15 @@ inline constexpr auto indexed_name = [] {
   return fixed_string(out);
 }();
 
+// `joined_name<"fc1", ".W">` is the fixed_string "fc1.W": parameter names
+// derived from a layer's name.
+template <fixed_string A, fixed_string B>
+inline constexpr auto joined_name = [] {
+  std::array<char, A.size() + B.size() + 1> out{};
+  std::size_t at = 0;
+  for (char c : A.view()) out[at++] = c;
+  for (char c : B.view()) out[at++] = c;
+  return fixed_string(out);
+}();
+
 }  // namespace tapeless

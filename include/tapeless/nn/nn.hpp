@@ -1,0 +1,8 @@
+#pragma once
+// Networks from layers: dense, activations, residual and repeated blocks,
+// losses.
+
+#include <tapeless/nn/activations.hpp>
+#include <tapeless/nn/dense.hpp>
+#include <tapeless/nn/layer.hpp>
+#include <tapeless/nn/losses.hpp>
