@@ -1,0 +1,129 @@
+#pragma once
+// Training a classifier: epochs of shuffled minibatches through the SIMD
+// batch path, an optimizer step per minibatch, a progress line per epoch.
+//
+//   auto history = train::fit_classifier(loss, logits, P, optimizer, split.train, split.test,
+//                                        {.epochs = 30, .batch_size = 32, .seed = 1});
+//
+// `loss` is one sample's loss with inputs "x" (vec<features>) and "y"
+// (vec<classes>, the one-hot label), e.g. nn::softmax_cross_entropy(logits,
+// input<"y", vec<10>>); `logits` is the network's output for input "x".
+// Each minibatch's gradient is the mean over its samples. The optimizer is
+// any object with step(P, G). The same seed gives the same minibatches and
+// the same weights, bit for bit, on every run.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <ostream>
+#include <random>
+#include <span>
+#include <string>
+#include <vector>
+
+#include <tapeless/core/expr.hpp>
+#include <tapeless/data/labeled_csv.hpp>
+#include <tapeless/eval/api.hpp>
+#include <tapeless/eval/batch.hpp>
+
+namespace tapeless::train {
+
+struct fit_options {
+  std::size_t epochs = 10;
+  std::size_t batch_size = 32;
+  std::uint32_t seed = 1;
+  std::ostream* progress = nullptr;  // one line per epoch when set
+};
+
+struct epoch_report {
+  std::size_t epoch = 0;
+  double mean_loss = 0;  // over the epoch's training samples
+  double train_accuracy = 0;
+  double test_accuracy = 0;
+  double samples_per_second = 0;  // training steps only
+};
+
+// The class with the largest logit (the first one on ties).
+template <expression Logits, class ParamSet>
+std::size_t predict(Logits logits, const ParamSet& P, const float* x) {
+  constexpr std::size_t features = graph<Logits>::template input_named<name_of<"x">>::shape::size;
+  const auto z = value(logits, P, bind<"x">(std::span<const float, features>(x, features)));
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < Logits::shape::size; ++k)
+    if (z[k] > z[best]) best = k;
+  return best;
+}
+
+template <expression Logits, class ParamSet>
+double accuracy(Logits logits, const ParamSet& P, const data::labeled_data& d) {
+  if (d.size() == 0) return 0;
+  std::size_t right = 0;
+  for (std::size_t i = 0; i < d.size(); ++i) right += predict(logits, P, d.sample(i)) == std::size_t(d.labels[i]);
+  return double(right) / double(d.size());
+}
+
+template <expression Loss, expression Logits, class ParamSet, class Optimizer>
+std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optimizer& optimizer,
+                                         const data::labeled_data& train, const data::labeled_data& test,
+                                         const fit_options& options) {
+  using E = typename ParamSet::element_type;
+  constexpr std::size_t features = graph<Loss>::template input_named<name_of<"x">>::shape::size;
+  constexpr std::size_t classes = graph<Loss>::template input_named<name_of<"y">>::shape::size;
+  static_assert(Logits::shape::size == classes, "tapeless: fit_classifier: logits and the label 'y' differ in size");
+  if (train.features != features || train.classes != classes || test.features != features ||
+      test.classes != classes)
+    throw std::invalid_argument("tapeless: fit_classifier: the data has " + std::to_string(train.features) +
+                                " features and " + std::to_string(train.classes) + " classes, the network " +
+                                std::to_string(features) + " and " + std::to_string(classes));
+  if (options.batch_size == 0) throw std::invalid_argument("tapeless: fit_classifier: batch_size must be > 0");
+
+  // Allocated once: the engine (workspace and accumulators), the gradient
+  // and the minibatch buffers.
+  // Two registers of samples per sweep: minibatches are small, and a wider
+  // pack would leave most lanes of each minibatch's last sweep idle.
+  auto engine = std::make_unique<batch_engine<Loss, ParamSet, 2>>();
+  auto G = std::make_unique<ParamSet>();
+  std::vector<E> xb(options.batch_size * features), yb(options.batch_size * classes);
+  std::mt19937 rng(options.seed);
+
+  std::vector<epoch_report> history;
+  for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    const auto order = data::shuffled_indices(train.size(), rng);
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    for (std::size_t first = 0; first < train.size(); first += options.batch_size) {
+      const std::size_t m = std::min(options.batch_size, train.size() - first);
+      std::fill(yb.begin(), yb.end(), E(0));
+      for (std::size_t s = 0; s < m; ++s) {
+        const std::size_t i = order[first + s];
+        for (std::size_t f = 0; f < features; ++f) xb[s * features + f] = E(train.sample(i)[f]);
+        yb[s * classes + std::size_t(train.labels[i])] = E(1);
+      }
+      const E batch_loss =
+          engine->value_and_grad_into(P, *G, m, mean_over_batch, bind<"x">(aos(std::span<const E>(xb.data(), m * features))),
+                                      bind<"y">(aos(std::span<const E>(yb.data(), m * classes))));
+      loss_sum += double(batch_loss) * double(m);
+      optimizer.step(P, *G);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    epoch_report r;
+    r.epoch = epoch;
+    r.mean_loss = train.size() ? loss_sum / double(train.size()) : 0;
+    r.train_accuracy = accuracy(logits, P, train);
+    r.test_accuracy = accuracy(logits, P, test);
+    r.samples_per_second = seconds > 0 ? double(train.size()) / seconds : 0;
+    history.push_back(r);
+    if (options.progress) {
+      char line[160];
+      std::snprintf(line, sizeof line, "epoch %3zu/%zu  loss %.4f  train acc %.2f%%  test acc %.2f%%  %.0f samples/s\n",
+                    epoch, options.epochs, r.mean_loss, 100 * r.train_accuracy, 100 * r.test_accuracy,
+                    r.samples_per_second);
+      *options.progress << line << std::flush;
+    }
+  }
+  return history;
+}
+
+}  // namespace tapeless::train
