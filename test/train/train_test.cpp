@@ -11,6 +11,7 @@
 
 #include <tapeless/data/labeled_csv.hpp>
 #include <tapeless/tapeless.hpp>
+#include <tapeless/train/diagnostics.hpp>
 #include <tapeless/train/fit.hpp>
 
 using namespace tapeless;
@@ -102,4 +103,21 @@ TEST_CASE("fit_classifier: a small MLP learns the digits, reproducibly") {
   CHECK(log1.find("epoch   1/3  loss ") == 0);
   CHECK(log1.find("test acc") != std::string::npos);
   MESSAGE(log1);
+}
+
+TEST_CASE("gradient_norms: one norm per parameter, in buffer order") {
+  constexpr auto net = input<"x", vec<3>> | nn::dense<"a", 2> | nn::tanh | nn::dense<"b", 1>;
+  constexpr auto loss = nn::half_squared_error(net, input<"y", vec<1>>);
+  params<decltype(loss), double> P;
+  for (std::size_t k = 0; k < P.size(); ++k) P.data()[k] = 0.1 * double(k) - 0.3;
+  const auto [L, G] = value_and_grad(loss, P, bind<"x">(std::array<double, 3>{1, 2, 3}), bind<"y">(std::array<double, 1>{0.5}));
+  const auto norms = train::gradient_norms(G);
+  REQUIRE(norms.size() == 4);
+  CHECK(norms[0].name == "a.W");
+  CHECK(norms[3].name == "b.b");
+  double aW = 0;
+  for (double v : G.get<"a.W">()) aW += v * v;
+  CHECK(norms[0].norm == doctest::Approx(std::sqrt(aW)));
+  CHECK(norms[3].norm == doctest::Approx(std::abs(G.get<"b.b">()[0])));
+  CHECK(L > 0);
 }
