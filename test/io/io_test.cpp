@@ -1,0 +1,488 @@
+// Saving and loading parameter buffers: exact round trips, the file format
+// byte for byte, and every kind of bad file rejected with a message that
+// says what is wrong and the destination left exactly as it was.
+
+#include <array>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <unistd.h>
+
+#include <doctest/doctest.h>
+
+#include <tapeless/io/io.hpp>
+#include <tapeless/tapeless.hpp>
+
+using namespace tapeless;
+namespace fs = std::filesystem;
+using reason = file_error::reason;
+using bytes = std::vector<unsigned char>;
+
+namespace {
+
+// The seed network. Its buffer holds, in this order, W1 mat<2, 2>, b1 vec<2>,
+// w2 vec<2>, b2 scalar (checked below).
+constexpr auto x = input<"x", vec<2>>;
+constexpr auto W1 = param<"W1", mat<2, 2>>;
+constexpr auto b1 = param<"b1", vec<2>>;
+constexpr auto w2 = param<"w2", vec<2>>;
+constexpr auto b2 = param<"b2">;
+constexpr auto seed_net = dot(relu(W1 * x + b1), w2) + b2;
+template <class T>
+using seed_params = params<decltype(seed_net), T>;
+
+// Other networks, each differing from the seed network in one way.
+constexpr auto U1 = param<"U1", mat<2, 2>>;
+constexpr auto renamed_net = dot(relu(U1 * x + b1), w2) + b2;
+constexpr auto x3 = input<"x", vec<3>>;
+constexpr auto W1_23 = param<"W1", mat<2, 3>>;
+constexpr auto reshaped_net = dot(relu(W1_23 * x3 + b1), w2) + b2;
+constexpr auto reshaped_without_b2_net = dot(relu(W1_23 * x3 + b1), w2);
+constexpr auto without_b2_net = dot(relu(W1 * x + b1), w2);
+constexpr auto b3 = param<"b3", vec<2>>;
+constexpr auto extra_b3_net = dot(relu(W1 * x + b1), w2) + b2 + sum(b3);
+
+// A directory of its own for each test case, removed at the end.
+struct scratch_dir {
+  fs::path dir;
+  explicit scratch_dir(const std::string& name) {
+    const char* root = std::getenv("TAPELESS_IO_SCRATCH");
+    dir = (root ? fs::path(root) : fs::temp_directory_path()) /
+          ("tapeless-io-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+  }
+  ~scratch_dir() {
+    std::error_code ignored;
+    fs::remove_all(dir, ignored);
+  }
+  fs::path operator/(const std::string& file) const { return dir / file; }
+};
+
+bytes read_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  return bytes(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_file(const fs::path& path, const bytes& b) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(reinterpret_cast<const char*>(b.data()), static_cast<std::streamsize>(b.size()));
+}
+
+template <class P>
+bytes image_of(const P& p) {
+  std::ostringstream out;
+  save(p, out);
+  const std::string s = out.str();
+  return bytes(s.begin(), s.end());
+}
+
+// The buffer's bytes: compares NaN payloads and -0.0 exactly, where == would not.
+template <class P>
+bytes bits_of(const P& p) {
+  bytes b(sizeof(typename P::element_type) * P::size());
+  std::memcpy(b.data(), p.data(), b.size());
+  return b;
+}
+
+template <class T, class U>
+T from_bits(U u) {
+  static_assert(sizeof(T) == sizeof(U));
+  T t;
+  std::memcpy(&t, &u, sizeof t);
+  return t;
+}
+
+// Values that a lossy path would change: NaNs with payloads (quiet and
+// signalling), infinities, -0.0, a denormal, the extremes.
+template <class T>
+void fill_special(seed_params<T>& P) {
+  using lim = std::numeric_limits<T>;
+  T quiet_nan, signalling_nan;
+  if constexpr (sizeof(T) == 4) {
+    quiet_nan = from_bits<T>(std::uint32_t{0x7fc12345});
+    signalling_nan = from_bits<T>(std::uint32_t{0xff800001});
+  } else {
+    quiet_nan = from_bits<T>(std::uint64_t{0x7ff80000deadbeef});
+    signalling_nan = from_bits<T>(std::uint64_t{0xfff0000000000001});
+  }
+  const std::array<T, 9> values{quiet_nan,        signalling_nan, lim::infinity(),
+                                -lim::infinity(), T(-0.0),        lim::denorm_min(),
+                                lim::max(),       lim::lowest(),  T(0.1)};
+  REQUIRE(P.size() == values.size());
+  std::memcpy(P.data(), values.data(), sizeof values);
+}
+
+// A destination with recognisable contents, and its bytes to compare with later.
+template <class P>
+bytes fill_destination(P& p) {
+  for (std::size_t k = 0; k < P::size(); ++k) p.data()[k] = typename P::element_type(42 + k);
+  return bits_of(p);
+}
+
+void fix_checksum(bytes& b) {
+  const auto crc = detail::crc32(std::span(b.data(), b.size() - 4));
+  for (std::size_t i = 0; i < 4; ++i) b[b.size() - 4 + i] = static_cast<unsigned char>(crc >> (8 * i));
+}
+
+// Loads the file at `path` into a buffer of type P with known contents;
+// checks the reason, the message, and that the buffer was not touched.
+template <class P>
+void check_rejected(const fs::path& path, reason expected, const std::string& message_part) {
+  const auto dest = std::make_unique<P>();
+  const bytes before = fill_destination(*dest);
+  std::string message;
+  try {
+    load(*dest, path);
+    FAIL("load did not throw");
+  } catch (const file_error& e) {
+    message = e.what();
+    CAPTURE(message);
+    CHECK(e.why() == expected);
+    CHECK(message.find(message_part) != std::string::npos);
+  }
+  CHECK(bits_of(*dest) == before);
+}
+
+// The same through the stream overload.
+template <class P>
+void check_rejected(const bytes& file, reason expected, const std::string& message_part) {
+  const auto dest = std::make_unique<P>();
+  const bytes before = fill_destination(*dest);
+  std::istringstream in(std::string(file.begin(), file.end()));
+  try {
+    load(*dest, in);
+    FAIL("load did not throw");
+  } catch (const file_error& e) {
+    const std::string message = e.what();
+    CAPTURE(message);
+    CHECK(e.why() == expected);
+    CHECK(message.find(message_part) != std::string::npos);
+  }
+  CHECK(bits_of(*dest) == before);
+}
+
+}  // namespace
+
+static_assert(seed_params<float>::layout_info()[0].name == "W1" && seed_params<float>::layout_info()[1].name == "b1" &&
+              seed_params<float>::layout_info()[2].name == "w2" && seed_params<float>::layout_info()[3].name == "b2");
+static_assert(detail::crc32(std::array<unsigned char, 9>{'1', '2', '3', '4', '5', '6', '7', '8', '9'}) == 0xCBF43926u);
+
+TEST_CASE_TEMPLATE("save then load gives back every bit", T, float, double) {
+  scratch_dir scratch("round-trip");
+  seed_params<T> P;
+  fill_special(P);
+
+  SUBCASE("through a file") {
+    const fs::path path = scratch / "seed.tpl";
+    save(P, path);
+    CHECK(fs::exists(path));
+    CHECK_FALSE(fs::exists(scratch / "seed.tpl.tmp"));
+    seed_params<T> Q;
+    load(Q, path);
+    CHECK(bits_of(Q) == bits_of(P));
+  }
+  SUBCASE("through a stream") {
+    std::stringstream s;
+    save(P, s);
+    seed_params<T> Q;
+    load(Q, s);
+    CHECK(bits_of(Q) == bits_of(P));
+  }
+  SUBCASE("a second save replaces the first") {
+    const fs::path path = scratch / "seed.tpl";
+    save(P, path);
+    seed_params<T> R;
+    R.fill(T(7));
+    save(R, path);
+    seed_params<T> Q;
+    load(Q, path);
+    CHECK(Q == R);
+  }
+  SUBCASE("the stream overload reads exactly one file, so files can follow each other") {
+    seed_params<T> R;
+    R.fill(T(-3));
+    std::stringstream s;
+    save(P, s);
+    save(R, s);
+    seed_params<T> Q1, Q2;
+    load(Q1, s);
+    load(Q2, s);
+    CHECK(bits_of(Q1) == bits_of(P));
+    CHECK(Q2 == R);
+  }
+  SUBCASE("a gradient buffer has the same type and saves the same way") {
+    P.fill(T(0.5));
+    const std::array<T, 2> xv{1, 2};
+    auto [L, dP] = value_and_grad(seed_net, P, bind<"x">(xv));
+    (void)L;
+    const fs::path path = scratch / "grad.tpl";
+    save(dP, path);
+    seed_params<T> Q;
+    load(Q, path);
+    CHECK(Q == dP);
+  }
+}
+
+TEST_CASE("the format, byte for byte") {
+  constexpr auto a = param<"a">;
+  params<decltype(a), float> P;
+  P.get<"a">() = 1.0f;
+  // Written out by hand from docs/io.md; the CRC-32 is Python's zlib.crc32.
+  const bytes expected{
+      'T',  'A',  'P',  'E',  'L', 'E', 'S', 'S',  // magic
+      1,    0,    0,    0,                         // version 1
+      1,    0,    0,    0,                         // float32
+      49,   0,    0,    0,    0,   0,   0,   0,    // file length
+      1,    0,    0,    0,    0,   0,   0,   0,    // one parameter
+      1,    0,    0,    0,    'a',                 // name
+      0,    0,    0,    0,                         // rank 0
+      0x00, 0x00, 0x80, 0x3f,                      // 1.0f
+      0x40, 0xdd, 0xe4, 0xcd,                      // CRC-32 0xcde4dd40
+  };
+  CHECK(image_of(P) == expected);
+
+  const bytes seed = image_of(seed_params<double>{});
+  CHECK(seed.size() == 32 + (4 + 2 + 4 + 16) + 2 * (4 + 2 + 4 + 8) + (4 + 2 + 4) + 9 * 8 + 4);
+  CHECK(seed[12] == 2);  // float64
+}
+
+TEST_CASE("a file for another network is rejected, naming the first difference") {
+  scratch_dir scratch("network");
+  seed_params<double> P;
+  P.fill(1.5);
+  const fs::path path = scratch / "seed.tpl";
+  save(P, path);
+
+  SUBCASE("another name") {
+    check_rejected<params<decltype(renamed_net)>>(
+        path, reason::network_mismatch,
+        "was written for another network: parameter 1: file has W1 as mat<2, 2>, buffer expects U1 as mat<2, 2>");
+  }
+  SUBCASE("the same names, another shape") {
+    check_rejected<params<decltype(reshaped_net)>>(
+        path, reason::network_mismatch, "parameter 1: file has W1 as mat<2, 2>, buffer expects W1 as mat<2, 3>");
+  }
+  SUBCASE("a parameter fewer in the buffer") {
+    check_rejected<params<decltype(without_b2_net)>>(
+        path, reason::network_mismatch,
+        "the file has 4 parameters, the buffer 3: the file has an extra parameter 4, b2 as scalar");
+  }
+  SUBCASE("a parameter more in the buffer") {
+    check_rejected<params<decltype(extra_b3_net)>>(
+        path, reason::network_mismatch,
+        "the file has 4 parameters, the buffer 5: parameter 5, b3 as vec<2>, is missing from the file");
+  }
+  SUBCASE("a file with fewer parameters than the buffer") {
+    const fs::path small = scratch / "small.tpl";
+    save(params<decltype(without_b2_net)>{}, small);
+    check_rejected<seed_params<double>>(small, reason::network_mismatch,
+                                        "parameter 4, b2 as scalar, is missing from the file");
+  }
+  SUBCASE("a different shape with a different count reports both") {
+    const fs::path other = scratch / "other.tpl";
+    save(params<decltype(reshaped_without_b2_net)>{}, other);
+    check_rejected<seed_params<double>>(
+        other, reason::network_mismatch,
+        "parameter 1: file has W1 as mat<2, 3>, buffer expects W1 as mat<2, 2> (the file has 3 parameters, "
+        "the buffer 4)");
+  }
+}
+
+TEST_CASE("the element type must match; load does not convert") {
+  scratch_dir scratch("element");
+  const fs::path f32 = scratch / "f32.tpl";
+  const fs::path f64 = scratch / "f64.tpl";
+  save(seed_params<float>{}, f32);
+  save(seed_params<double>{}, f64);
+  check_rejected<seed_params<double>>(f32, reason::element_type_mismatch,
+                                      "holds float32 values; the buffer holds float64");
+  check_rejected<seed_params<float>>(f64, reason::element_type_mismatch,
+                                     "holds float64 values; the buffer holds float32");
+
+  bytes b = read_file(f32);
+  b[12] = 7;
+  fix_checksum(b);
+  check_rejected<seed_params<float>>(b, reason::element_type_mismatch, "holds an unknown element type (code 7)");
+}
+
+TEST_CASE("truncated files are rejected") {
+  scratch_dir scratch("truncated");
+  seed_params<float> P;
+  P.fill(2.0f);
+  const bytes full = image_of(P);
+  const std::size_t n = full.size();
+  const std::string length = std::to_string(n);
+
+  struct cut {
+    std::size_t keep;
+    std::string message;
+  };
+  const std::array<cut, 8> cuts{{
+      {0, "is truncated: got 0 bytes, fewer than the 32-byte header"},
+      {5, "is truncated: got 5 bytes, fewer than the 32-byte header"},
+      {20, "is truncated: got 20 bytes, fewer than the 32-byte header"},
+      {32, "is truncated: its header says " + length + " bytes, got 32"},
+      {45, "is truncated: its header says " + length + " bytes, got 45"},  // in the parameter table
+      {n - 20, "is truncated: its header says " + length + " bytes, got " + std::to_string(n - 20)},  // values
+      {n - 4, "is truncated: its header says " + length + " bytes, got " + std::to_string(n - 4)},    // no CRC
+      {n - 1, "is truncated: its header says " + length + " bytes, got " + std::to_string(n - 1)},
+  }};
+  for (const cut& c : cuts) {
+    CAPTURE(c.keep);
+    const bytes part(full.begin(), full.begin() + static_cast<std::ptrdiff_t>(c.keep));
+    const fs::path path = scratch / ("cut-" + std::to_string(c.keep) + ".tpl");
+    write_file(path, part);
+    check_rejected<seed_params<float>>(path, reason::truncated, c.message);
+    check_rejected<seed_params<float>>(part, reason::truncated, c.message);
+  }
+}
+
+TEST_CASE("every single flipped bit is detected") {
+  scratch_dir scratch("bit-flip");
+  seed_params<float> P;
+  for (std::size_t k = 0; k < P.size(); ++k) P.data()[k] = float(k) - 3.25f;
+  const bytes good = image_of(P);
+  REQUIRE(good.size() * 8 < 2000);  // small enough to try every bit through a file
+
+  const fs::path path = scratch / "flipped.tpl";
+  const auto dest = std::make_unique<seed_params<float>>();
+  const bytes before = fill_destination(*dest);
+  int rejected = 0;
+  for (std::size_t bit = 0; bit < good.size() * 8; ++bit) {
+    CAPTURE(bit);
+    bytes b = good;
+    b[bit / 8] ^= static_cast<unsigned char>(1u << (bit % 8));
+    write_file(path, b);
+    try {
+      load(*dest, path);
+    } catch (const file_error& e) {
+      ++rejected;
+      // The checksum catches what the header checks before it do not.
+      if (bit / 8 >= 32) CHECK(e.why() == reason::checksum_mismatch);
+    }
+    REQUIRE(bits_of(*dest) == before);
+  }
+  CHECK(rejected == int(good.size() * 8));
+}
+
+TEST_CASE("other damage: bad magic, newer version, trailing bytes, a lying table") {
+  scratch_dir scratch("damage");
+  const bytes good = image_of(seed_params<double>{});
+
+  SUBCASE("not a tapeless file") {
+    const std::string text = "#!/bin/sh\necho this is a script, not parameters\n";
+    const bytes b(text.begin(), text.end());
+    write_file(scratch / "script.sh", b);
+    check_rejected<seed_params<double>>(scratch / "script.sh", reason::not_tapeless,
+                                        "is not a tapeless parameter file: it starts with 23 21 2f 62 69 6e 2f 73");
+  }
+  SUBCASE("a version from the future") {
+    bytes b = good;
+    b[8] = 2;
+    fix_checksum(b);
+    check_rejected<seed_params<double>>(b, reason::unsupported_version,
+                                        "has format version 2; this tapeless reads version 1");
+  }
+  SUBCASE("bytes after the end") {
+    bytes b = good;
+    b.push_back(0);
+    write_file(scratch / "long.tpl", b);
+    check_rejected<seed_params<double>>(scratch / "long.tpl", reason::corrupted,
+                                        "is corrupted: its header says " + std::to_string(good.size()) +
+                                            " bytes, the file has " + std::to_string(b.size()));
+  }
+  SUBCASE("a length field below the minimum") {
+    bytes b = good;
+    b[16] = 10;
+    b[17] = 0;
+    check_rejected<seed_params<double>>(b, reason::corrupted,
+                                        "its length field says 10 bytes, less than the 36-byte minimum");
+  }
+  SUBCASE("a rank above 2 with a valid checksum") {
+    bytes b = good;
+    b[32 + 4 + 2] = 3;  // W1's rank
+    fix_checksum(b);
+    check_rejected<seed_params<double>>(b, reason::corrupted, "parameter 1 (W1) has rank 3");
+  }
+  SUBCASE("a name running past the end, with a valid checksum") {
+    bytes b = good;
+    b[32 + 3] = 0x7f;  // W1's name length
+    fix_checksum(b);
+    check_rejected<seed_params<double>>(b, reason::corrupted, "a parameter name runs past the end");
+  }
+}
+
+TEST_CASE("a missing file or a directory is reported with its path and the OS error") {
+  scratch_dir scratch("missing");
+  const fs::path path = scratch / "no-such-file.tpl";
+  check_rejected<seed_params<double>>(path, reason::cannot_open,
+                                      "cannot open '" + path.string() + "' for reading: No such file or directory");
+  check_rejected<seed_params<double>>(scratch.dir, reason::cannot_open,
+                                      "cannot open '" + scratch.dir.string() + "' for reading: Is a directory");
+}
+
+TEST_CASE("a failed save throws and leaves no file behind") {
+  scratch_dir scratch("failed-save");
+  seed_params<double> P;
+  P.fill(1.0);
+
+  SUBCASE("into a directory that does not exist") {
+    const fs::path path = scratch / "no-such-dir" / "p.tpl";
+    try {
+      save(P, path);
+      FAIL("save did not throw");
+    } catch (const file_error& e) {
+      const std::string message = e.what();
+      CAPTURE(message);
+      CHECK(e.why() == reason::cannot_open);
+      CHECK(message.find("cannot open '" + path.string() + ".tmp'") != std::string::npos);
+      CHECK(message.find("No such file or directory") != std::string::npos);
+    }
+    CHECK_FALSE(fs::exists(scratch / "no-such-dir"));
+  }
+  SUBCASE("over a directory: the rename fails and the temporary is removed") {
+    const fs::path path = scratch / "a-directory";
+    fs::create_directory(path);
+    fs::create_directory(path / "child");  // a non-empty directory cannot be replaced
+    try {
+      save(P, path);
+      FAIL("save did not throw");
+    } catch (const file_error& e) {
+      const std::string message = e.what();
+      CAPTURE(message);
+      CHECK(e.why() == reason::write_failed);
+      CHECK(message.find("cannot rename '" + path.string() + ".tmp' to '" + path.string() + "'") != std::string::npos);
+    }
+    CHECK(fs::is_directory(path / "child"));
+    CHECK_FALSE(fs::exists(scratch / "a-directory.tmp"));
+  }
+  SUBCASE("an older file at the path stays as it was") {
+    const fs::path path = scratch / "p.tpl";
+    save(P, path);
+    const bytes old = read_file(path);
+    fs::create_directory(scratch / "p.tpl.tmp");  // the temporary cannot be opened
+    seed_params<double> R;
+    R.fill(2.0);
+    CHECK_THROWS_AS(save(R, path), file_error);
+    CHECK(read_file(path) == old);
+  }
+  SUBCASE("a stream that fails") {
+    std::ostringstream out;
+    out.setstate(std::ios::badbit);
+    try {
+      save(P, out);
+      FAIL("save did not throw");
+    } catch (const file_error& e) {
+      CHECK(e.why() == reason::write_failed);
+    }
+  }
+}
