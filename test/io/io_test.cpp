@@ -407,11 +407,11 @@ TEST_CASE("other damage: bad magic, newer version, trailing bytes, a lying table
     check_rejected<seed_params<double>>(b, reason::corrupted,
                                         "its length field says 10 bytes, less than the 36-byte minimum");
   }
-  SUBCASE("a rank above 2 with a valid checksum") {
+  SUBCASE("a rank above 3 with a valid checksum") {
     bytes b = good;
-    b[32 + 4 + 2] = 3;  // W1's rank
+    b[32 + 4 + 2] = 4;  // W1's rank
     fix_checksum(b);
-    check_rejected<seed_params<double>>(b, reason::corrupted, "parameter 1 (W1) has rank 3");
+    check_rejected<seed_params<double>>(b, reason::corrupted, "parameter 1 (W1) has rank 4");
   }
   SUBCASE("a name running past the end, with a valid checksum") {
     bytes b = good;

@@ -36,13 +36,13 @@ TEST_CASE("dense layers name their parameters after the layer") {
   const auto& info = P::layout_info();
   REQUIRE(info.size() == 5);
   CHECK(info[0].name == "fc1.W");
-  CHECK(info[0].dims == std::array<std::size_t, 2>{5, 6});
+  CHECK(info[0].dims == std::array<std::size_t, 3>{5, 6, 1});
   CHECK(info[1].name == "fc1.b");
   CHECK(info[2].name == "fc2.W");
-  CHECK(info[2].dims == std::array<std::size_t, 2>{4, 5});
+  CHECK(info[2].dims == std::array<std::size_t, 3>{4, 5, 1});
   CHECK(info[3].name == "fc2.b");
   CHECK(info[4].name == "out.W");
-  CHECK(info[4].dims == std::array<std::size_t, 2>{3, 4});
+  CHECK(info[4].dims == std::array<std::size_t, 3>{3, 4, 1});
   static_assert(std::is_same_v<decltype(logits)::shape, vec<3>>);
   // Applying the composed layer and chaining by hand give the same graph.
   static_assert(std::is_same_v<decltype(mlp(x)), std::remove_const_t<decltype(logits)>>);

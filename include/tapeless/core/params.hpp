@@ -31,7 +31,7 @@ struct leaf_info {
   std::size_t offset;
   std::size_t size;
   std::size_t rank;
-  std::array<std::size_t, 2> dims;  // unused trailing dims are 1
+  std::array<std::size_t, 3> dims;  // unused trailing dims are 1
 };
 
 namespace detail {
@@ -53,13 +53,15 @@ struct leaf_layout<type_list<L...>> {
   static constexpr std::size_t size = offsets[count];
 
   template <class Shape>
-  static constexpr std::array<std::size_t, 2> dims_of() {
+  static constexpr std::array<std::size_t, 3> dims_of() {
     if constexpr (Shape::rank == 0)
-      return {1, 1};
+      return {1, 1, 1};
     else if constexpr (Shape::rank == 1)
-      return {Shape::size, 1};
+      return {Shape::size, 1, 1};
+    else if constexpr (Shape::rank == 2)
+      return {Shape::rows, Shape::cols, 1};
     else
-      return {Shape::rows, Shape::cols};
+      return {Shape::dims[0], Shape::dims[1], Shape::dims[2]};
   }
 
   static constexpr std::array<leaf_info, count> infos = with_offsets(

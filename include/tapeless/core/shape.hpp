@@ -1,7 +1,8 @@
 #pragma once
 // Shapes are types. Each shape has one spelling, so two shapes are equal
 // exactly when their types are, and diagnostics print them as the user wrote
-// them (`tapeless::mat<2, 3>`). Storage is row-major.
+// them (`tapeless::mat<2, 3>`). Storage is row-major: for an image, channel
+// by channel, each channel row by row.
 
 #include <array>
 #include <cstddef>
@@ -34,6 +35,19 @@ struct mat {
   static constexpr std::array<std::size_t, 2> dims{Rows, Cols};
 };
 
+// A rank-3 tensor of Channels planes of Height x Width, as convolutions and
+// pooling see it. Element (c, h, w) is at (c * Height + h) * Width + w.
+template <std::size_t Channels, std::size_t Height, std::size_t Width>
+struct image {
+  static_assert(Channels > 0 && Height > 0 && Width > 0, "tapeless: image<C, H, W> needs C, H and W > 0");
+  static constexpr std::size_t rank = 3;
+  static constexpr std::size_t size = Channels * Height * Width;
+  static constexpr std::size_t channels = Channels;
+  static constexpr std::size_t height = Height;
+  static constexpr std::size_t width = Width;
+  static constexpr std::array<std::size_t, 3> dims{Channels, Height, Width};
+};
+
 namespace detail {
 template <class S>
 struct is_shape : std::false_type {};
@@ -43,20 +57,25 @@ template <std::size_t N>
 struct is_shape<vec<N>> : std::true_type {};
 template <std::size_t M, std::size_t N>
 struct is_shape<mat<M, N>> : std::true_type {};
+template <std::size_t C, std::size_t H, std::size_t W>
+struct is_shape<image<C, H, W>> : std::true_type {};
 }  // namespace detail
 
 template <class S>
 concept shape_type = detail::is_shape<S>::value;
 
-// "scalar", "vec<2>", "mat<2, 3>": for run-time messages and file headers.
+// "scalar", "vec<2>", "mat<2, 3>", "image<1, 28, 28>": for run-time messages and file headers.
 template <shape_type S>
 std::string shape_string() {
   if constexpr (S::rank == 0) {
     return "scalar";
   } else if constexpr (S::rank == 1) {
     return "vec<" + std::to_string(S::size) + ">";
-  } else {
+  } else if constexpr (S::rank == 2) {
     return "mat<" + std::to_string(S::rows) + ", " + std::to_string(S::cols) + ">";
+  } else {
+    return "image<" + std::to_string(S::channels) + ", " + std::to_string(S::height) + ", " +
+           std::to_string(S::width) + ">";
   }
 }
 

@@ -3,8 +3,9 @@
 //
 // `tensor_view<T, S>` is a pointer with a compile-time shape: op rules read
 // and write node slots through it, and users see parameters and gradients
-// through it (`P.get<"W1">()(0, 1)`). `tensor<T, S>` owns its elements and is
-// what `value()` returns for a non-scalar expression.
+// through it (`P.get<"W1">()(0, 1)`, an image's `v(c, h, w)`). `tensor<T, S>`
+// owns its elements and is what `value()` returns for a non-scalar
+// expression.
 
 #include <array>
 #include <cstddef>
@@ -47,6 +48,11 @@ class tensor_view {
     requires(S::rank == 2)
   {
     return data_[row * S::cols + col];
+  }
+  constexpr T& operator()(std::size_t channel, std::size_t row, std::size_t col) const noexcept
+    requires(S::rank == 3)
+  {
+    return data_[(channel * S::height + row) * S::width + col];
   }
 
   // `P.get<"b1">() = {0, -1}`: row-major values, checked before writing.
@@ -115,6 +121,16 @@ struct tensor {
     requires(S::rank == 2)
   {
     return elements[row * S::cols + col];
+  }
+  constexpr T& operator()(std::size_t channel, std::size_t row, std::size_t col) noexcept
+    requires(S::rank == 3)
+  {
+    return elements[(channel * S::height + row) * S::width + col];
+  }
+  constexpr const T& operator()(std::size_t channel, std::size_t row, std::size_t col) const noexcept
+    requires(S::rank == 3)
+  {
+    return elements[(channel * S::height + row) * S::width + col];
   }
 
   constexpr tensor_view<T, S> view() noexcept { return tensor_view<T, S>(elements.data()); }

@@ -10,7 +10,7 @@
 //   24      8     number of parameters N
 //   32            N entries, in buffer order:
 //                   4  name length L, then L name bytes (no terminator)
-//                   4  rank R (0 scalar, 1 vec, 2 mat), then R dims of 8 bytes
+//                   4  rank R (0 scalar, 1 vec, 2 mat, 3 image), then R dims of 8 bytes
 //                 payload: every value of the buffer in buffer order, each as
 //                   the 4 or 8 bytes of its IEEE-754 bit pattern
 //   length-4 4    CRC-32 (zlib's) of every byte before it
@@ -62,11 +62,12 @@ inline std::string element_name(std::uint32_t code) {
   return "an unknown element type (code " + std::to_string(code) + ")";
 }
 
-// How the user writes the shape: scalar, vec<3>, mat<2, 3>.
+// How the user writes the shape: scalar, vec<3>, mat<2, 3>, image<1, 8, 8>.
 inline std::string shape_text(std::uint64_t rank, const std::uint64_t* dims) {
   if (rank == 0) return "scalar";
   if (rank == 1) return "vec<" + std::to_string(dims[0]) + ">";
-  return "mat<" + std::to_string(dims[0]) + ", " + std::to_string(dims[1]) + ">";
+  if (rank == 2) return "mat<" + std::to_string(dims[0]) + ", " + std::to_string(dims[1]) + ">";
+  return "image<" + std::to_string(dims[0]) + ", " + std::to_string(dims[1]) + ", " + std::to_string(dims[2]) + ">";
 }
 
 inline std::string os_error_text(int error) {

@@ -95,7 +95,7 @@ inline std::vector<unsigned char> read_image(std::istream& in, const std::string
 struct entry {
   std::string_view name;
   std::uint64_t rank;
-  std::uint64_t dims[2];
+  std::uint64_t dims[3];
 };
 
 inline std::string entry_text(std::string_view name, std::uint64_t rank, const std::uint64_t* dims) {
@@ -103,7 +103,7 @@ inline std::string entry_text(std::string_view name, std::uint64_t rank, const s
 }
 
 inline std::string leaf_text(const leaf_info& leaf) {
-  const std::uint64_t dims[2] = {leaf.dims[0], leaf.dims[1]};
+  const std::uint64_t dims[3] = {leaf.dims[0], leaf.dims[1], leaf.dims[2]};
   return entry_text(leaf.name, leaf.rank, dims);
 }
 
@@ -137,10 +137,10 @@ std::size_t check_image(std::span<const unsigned char> image, const std::string&
     const auto name_length = r.get<std::uint32_t>("a name length");
     e.name = r.text(name_length, "a parameter name");
     e.rank = r.get<std::uint32_t>("a rank");
-    if (e.rank > 2)
+    if (e.rank > 3)
       throw file_error(reason::corrupted, source + " is corrupted: parameter " + std::to_string(i + 1) + " (" +
                                               std::string(e.name) + ") has rank " + std::to_string(e.rank) +
-                                              "; tapeless files hold ranks 0 to 2");
+                                              "; tapeless files hold ranks 0 to 3");
     for (std::uint64_t d = 0; d < e.rank; ++d) e.dims[d] = r.get<std::uint64_t>("a dimension");
     entries.push_back(e);
   }

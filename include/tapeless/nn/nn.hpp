@@ -1,8 +1,9 @@
 #pragma once
-// Networks from layers: dense, activations, residual and repeated blocks,
-// losses.
+// Networks from layers: dense, convolution and pooling, activations,
+// residual and repeated blocks, losses.
 
 #include <tapeless/nn/activations.hpp>
+#include <tapeless/nn/conv.hpp>
 #include <tapeless/nn/dense.hpp>
 #include <tapeless/nn/layer.hpp>
 #include <tapeless/nn/losses.hpp>

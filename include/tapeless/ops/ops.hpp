@@ -3,15 +3,19 @@
 
 #include <tapeless/ops/abs.hpp>
 #include <tapeless/ops/add.hpp>
+#include <tapeless/ops/avg_pool2d.hpp>
+#include <tapeless/ops/conv2d.hpp>
 #include <tapeless/ops/div.hpp>
 #include <tapeless/ops/dot.hpp>
 #include <tapeless/ops/exp.hpp>
+#include <tapeless/ops/flatten.hpp>
 #include <tapeless/ops/leaky_relu.hpp>
 #include <tapeless/ops/log.hpp>
 #include <tapeless/ops/logsumexp.hpp>
 #include <tapeless/ops/matmul.hpp>
 #include <tapeless/ops/matvec.hpp>
 #include <tapeless/ops/max.hpp>
+#include <tapeless/ops/max_pool2d.hpp>
 #include <tapeless/ops/mean.hpp>
 #include <tapeless/ops/min.hpp>
 #include <tapeless/ops/mul.hpp>

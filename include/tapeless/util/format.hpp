@@ -5,6 +5,7 @@
 //   to_string(3.5)                          "3.5"
 //   to_string(tensor or view of vec<2>)     "[3, -2]"
 //   to_string(tensor or view of mat<2, 2>)  "[[5, -2.5], [0, 0]]"
+//   to_string(tensor or view of image<2, 1, 2>)  "[[[1, 2]], [[3, 4]]]"
 
 #include <charconv>
 #include <concepts>
@@ -33,11 +34,23 @@ std::string to_string(const tensor_view<T, S>& v) {
     out = "[";
     for (std::size_t i = 0; i < S::size; ++i) out += (i ? ", " : "") + to_string(v[i]);
     out += "]";
-  } else {
+  } else if constexpr (S::rank == 2) {
     out = "[";
     for (std::size_t r = 0; r < S::rows; ++r) {
       out += r ? ", [" : "[";
       for (std::size_t c = 0; c < S::cols; ++c) out += (c ? ", " : "") + to_string(v(r, c));
+      out += "]";
+    }
+    out += "]";
+  } else {
+    out = "[";
+    for (std::size_t ch = 0; ch < S::channels; ++ch) {
+      out += ch ? ", [" : "[";
+      for (std::size_t r = 0; r < S::height; ++r) {
+        out += r ? ", [" : "[";
+        for (std::size_t c = 0; c < S::width; ++c) out += (c ? ", " : "") + to_string(v(ch, r, c));
+        out += "]";
+      }
       out += "]";
     }
     out += "]";

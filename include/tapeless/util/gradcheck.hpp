@@ -66,6 +66,11 @@ inline std::string entry_name(const leaf_info& leaf, std::size_t k) {
   std::string out(leaf.name);
   if (leaf.rank == 1) out += "[" + std::to_string(k) + "]";
   if (leaf.rank == 2) out += "[" + std::to_string(k / leaf.dims[1]) + ", " + std::to_string(k % leaf.dims[1]) + "]";
+  if (leaf.rank == 3) {
+    const std::size_t plane = leaf.dims[1] * leaf.dims[2];
+    out += "[" + std::to_string(k / plane) + ", " + std::to_string(k % plane / leaf.dims[2]) + ", " +
+           std::to_string(k % leaf.dims[2]) + "]";
+  }
   return out;
 }
 
