@@ -23,7 +23,9 @@ struct dense_layer : layer_tag {
   template <expression X>
   constexpr auto operator()(X x) const {
     using S = typename X::shape;
-    if constexpr (S::rank != 1) {
+    if constexpr (invalid<X>) {
+      return x;  // an earlier error was reported; add no second one
+    } else if constexpr (S::rank != 1) {
       static_assert(dense_needs_a_vector_input<S>::value,
                     "tapeless: dense<name, out>(x) needs a vector x; flatten a matrix first (x's shape is the "
                     "template argument above)");
