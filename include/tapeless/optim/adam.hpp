@@ -79,30 +79,38 @@ void adam_update(Buffer& P, const Buffer& G, Buffer& m, Buffer& v, std::size_t t
 
 }  // namespace detail
 
-template <class Buffer>
-class adam {
-  static_assert(leaf_storage<Buffer> && std::is_same_v<Buffer, std::remove_cvref_t<Buffer>>,
-                "tapeless::adam<Buffer> requires a parameter buffer type: params<Expr, E>");
+namespace detail {
+
+// Adam and AdamW share everything but the options' defaults and where the
+// weight decay goes (Decoupled: applied to p, as AdamW; else added to g).
+template <class Buffer, class Options, bool Decoupled>
+class adam_optimizer {
+  static constexpr bool is_buffer = leaf_storage<Buffer> && std::is_same_v<Buffer, std::remove_cvref_t<Buffer>>;
+  static_assert(is_buffer || Decoupled, "tapeless::adam<Buffer> requires a parameter buffer type: params<Expr, E>");
+  static_assert(is_buffer || !Decoupled, "tapeless::adamw<Buffer> requires a parameter buffer type: params<Expr, E>");
+  static constexpr const char* name = Decoupled ? "adamw" : "adam";
 
  public:
   using buffer_type = Buffer;
-  using element_type = typename detail::buffer_element_of<Buffer>::type;
-  using options_type = adam_options;
+  using element_type = typename buffer_element_of<Buffer>::type;
+  using options_type = Options;
 
-  explicit adam(const adam_options& options = {}) { set_options(options); }
+  explicit adam_optimizer(const Options& options = {}) { set_options(options); }
 
   template <class Params, class Grads>
   void step(Params& P, const Grads& G) {
-    static_assert(std::is_same_v<Params, Buffer> && std::is_same_v<Grads, Buffer>,
+    constexpr bool fits = std::is_same_v<Params, Buffer> && std::is_same_v<Grads, Buffer>;
+    static_assert(fits || Decoupled,
                   "tapeless::adam::step(P, G) requires P (non-const) and G of the optimizer's buffer type");
-    if constexpr (std::is_same_v<Params, Buffer> && std::is_same_v<Grads, Buffer>)
-      detail::adam_update(P, G, m_, v_, ++t_, options_, false);
+    static_assert(fits || !Decoupled,
+                  "tapeless::adamw::step(P, G) requires P (non-const) and G of the optimizer's buffer type");
+    if constexpr (fits) adam_update(P, G, m_, v_, ++t_, options_, Decoupled);
   }
 
-  const adam_options& options() const noexcept { return options_; }
+  const Options& options() const noexcept { return options_; }
   // New hyperparameters (a learning-rate schedule); moments and t are kept.
-  void set_options(const adam_options& options) {
-    detail::check_adam_options("adam", options);
+  void set_options(const Options& options) {
+    check_adam_options(name, options);
     options_ = options;
   }
 
@@ -116,10 +124,15 @@ class adam {
   }
 
  private:
-  adam_options options_;
+  Options options_;
   Buffer m_{};
   Buffer v_{};
   std::size_t t_ = 0;
 };
+
+}  // namespace detail
+
+template <class Buffer>
+using adam = detail::adam_optimizer<Buffer, adam_options, false>;
 
 }  // namespace tapeless
