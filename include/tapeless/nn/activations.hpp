@@ -21,55 +21,13 @@ constexpr auto gelu_of(X x) {
   return 0.5_c * x * (1_c + tapeless::tanh(sqrt_2_over_pi * (x + 0.044715_c * x * square(x))));
 }
 
-struct relu_layer : layer_tag {
-  template <expression X>
-  constexpr auto operator()(X x) const {
-    return tapeless::relu(x);
-  }
-};
-struct leaky_relu_layer : layer_tag {
-  template <expression X>
-  constexpr auto operator()(X x) const {
-    return tapeless::leaky_relu(x);
-  }
-};
-struct tanh_layer : layer_tag {
-  template <expression X>
-  constexpr auto operator()(X x) const {
-    return tapeless::tanh(x);
-  }
-};
-struct sigmoid_layer : layer_tag {
-  template <expression X>
-  constexpr auto operator()(X x) const {
-    return tapeless::sigmoid(x);
-  }
-};
-struct softplus_layer : layer_tag {
-  template <expression X>
-  constexpr auto operator()(X x) const {
-    return tapeless::softplus(x);
-  }
-};
-struct gelu_layer : layer_tag {
-  template <expression X>
-  constexpr auto operator()(X x) const {
-    return gelu_of(x);
-  }
-};
-struct identity_layer : layer_tag {
-  template <expression X>
-  constexpr auto operator()(X x) const {
-    return x;
-  }
-};
-
-inline constexpr relu_layer relu{};
-inline constexpr leaky_relu_layer leaky_relu{};
-inline constexpr tanh_layer tanh{};
-inline constexpr sigmoid_layer sigmoid{};
-inline constexpr softplus_layer softplus{};
-inline constexpr gelu_layer gelu{};
-inline constexpr identity_layer identity{};
+// Each activation is the op wrapped by as_layer (nn/layer.hpp).
+inline constexpr auto relu = as_layer([](auto x) { return tapeless::relu(x); });
+inline constexpr auto leaky_relu = as_layer([](auto x) { return tapeless::leaky_relu(x); });
+inline constexpr auto tanh = as_layer([](auto x) { return tapeless::tanh(x); });
+inline constexpr auto sigmoid = as_layer([](auto x) { return tapeless::sigmoid(x); });
+inline constexpr auto softplus = as_layer([](auto x) { return tapeless::softplus(x); });
+inline constexpr auto gelu = as_layer([](auto x) { return gelu_of(x); });
+inline constexpr auto identity = as_layer([](auto x) { return x; });
 
 }  // namespace tapeless::nn
