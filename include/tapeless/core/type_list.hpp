@@ -76,6 +76,22 @@ struct push_back<type_list<Ts...>, T> {
   using type = type_list<Ts..., T>;
 };
 
+template <class A, class B>
+struct concat;
+template <class... A, class... B>
+struct concat<type_list<A...>, type_list<B...>> {
+  using type = type_list<A..., B...>;
+};
+template <class A, class B>
+using concat_t = typename concat<A, B>::type;
+
+// A predicate for filter: "is T".
+template <class T>
+struct same_as_pred {
+  template <class U>
+  struct is : std::is_same<T, U> {};
+};
+
 template <class List, class Indices = std::make_index_sequence<List::size>>
 struct reverse;
 template <class List, std::size_t... I>

@@ -209,14 +209,14 @@ struct tangent_seeds {
   static constexpr bool seeded = (Params && param_leaf<Leaf>) || has_tangent<Leaf, B...>::value;
 };
 
-template <class Root, class ParamSet, class T, class E, class PA>
-result_t<T, typename Root::shape> read_value(const sweep_arrays<T, E, PA>& arrays) {
+template <class Root, class ParamSet, class T, class E, class PA, class V, class PT>
+result_t<V, typename Root::shape> read_value(const sweep_arrays<T, E, PA, V, PT>& arrays) {
   auto v = value_view(arrays, root_location<Root, ParamSet>{});
   if constexpr (Root::shape::rank == 0) {
-    return T(v[0]);
+    return V(v[0]);
   } else {
-    tensor<T, typename Root::shape> out;
-    for (std::size_t k = 0; k < Root::shape::size; ++k) out[k] = T(v[k]);
+    tensor<V, typename Root::shape> out;
+    for (std::size_t k = 0; k < Root::shape::size; ++k) out[k] = V(v[k]);
     return out;
   }
 }

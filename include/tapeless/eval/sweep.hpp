@@ -85,45 +85,50 @@ struct constant_view {
 //   T   the sweep's number type (double, float, a SIMD batch, a dual, ...)
 //   E   the element type of the parameter buffers
 //   PA  the number type parameter adjoints accumulate in
-template <class T, class E, class PA = E>
+//   V   the number type of node values; T by default. A sweep that pushes
+//       or pulls several directions at once keeps one value per node (V a
+//       plain float) and one tangent or adjoint per direction (T a SIMD
+//       pack, one direction per lane).
+//   PT  the number type of parameter tangents; E by default
+template <class T, class E, class PA = E, class V = T, class PT = E>
 struct sweep_arrays {
-  T* values = nullptr;
+  V* values = nullptr;
   T* adjoints = nullptr;
   T* tangents = nullptr;
   const E* params = nullptr;
   PA* param_adjoints = nullptr;
-  const E* param_tangents = nullptr;
+  const PT* param_tangents = nullptr;
 };
 
-template <class T, class E, class PA, std::size_t O, class S>
-tensor_view<T, S> value_view(const sweep_arrays<T, E, PA>& a, slot_location<O, S>) {
-  return tensor_view<T, S>(a.values + O);
+template <class T, class E, class PA, class V, class PT, std::size_t O, class S>
+tensor_view<V, S> value_view(const sweep_arrays<T, E, PA, V, PT>& a, slot_location<O, S>) {
+  return tensor_view<V, S>(a.values + O);
 }
-template <class T, class E, class PA, std::size_t O, class S>
-tensor_view<const E, S> value_view(const sweep_arrays<T, E, PA>& a, param_location<O, S>) {
+template <class T, class E, class PA, class V, class PT, std::size_t O, class S>
+tensor_view<const E, S> value_view(const sweep_arrays<T, E, PA, V, PT>& a, param_location<O, S>) {
   return tensor_view<const E, S>(a.params + O);
 }
-template <class T, class E, class PA, class R>
-constant_view<E, R> value_view(const sweep_arrays<T, E, PA>&, constant_location<R>) {
+template <class T, class E, class PA, class V, class PT, class R>
+constant_view<E, R> value_view(const sweep_arrays<T, E, PA, V, PT>&, constant_location<R>) {
   return {};
 }
 
-template <class T, class E, class PA, std::size_t O, class S>
-tensor_view<T, S> adjoint_view(const sweep_arrays<T, E, PA>& a, slot_location<O, S>) {
+template <class T, class E, class PA, class V, class PT, std::size_t O, class S>
+tensor_view<T, S> adjoint_view(const sweep_arrays<T, E, PA, V, PT>& a, slot_location<O, S>) {
   return tensor_view<T, S>(a.adjoints + O);
 }
-template <class T, class E, class PA, std::size_t O, class S>
-tensor_view<PA, S> adjoint_view(const sweep_arrays<T, E, PA>& a, param_location<O, S>) {
+template <class T, class E, class PA, class V, class PT, std::size_t O, class S>
+tensor_view<PA, S> adjoint_view(const sweep_arrays<T, E, PA, V, PT>& a, param_location<O, S>) {
   return tensor_view<PA, S>(a.param_adjoints + O);
 }
 
-template <class T, class E, class PA, std::size_t O, class S>
-tensor_view<T, S> tangent_view(const sweep_arrays<T, E, PA>& a, slot_location<O, S>) {
+template <class T, class E, class PA, class V, class PT, std::size_t O, class S>
+tensor_view<T, S> tangent_view(const sweep_arrays<T, E, PA, V, PT>& a, slot_location<O, S>) {
   return tensor_view<T, S>(a.tangents + O);
 }
-template <class T, class E, class PA, std::size_t O, class S>
-tensor_view<const E, S> tangent_view(const sweep_arrays<T, E, PA>& a, param_location<O, S>) {
-  return tensor_view<const E, S>(a.param_tangents + O);
+template <class T, class E, class PA, class V, class PT, std::size_t O, class S>
+tensor_view<const PT, S> tangent_view(const sweep_arrays<T, E, PA, V, PT>& a, param_location<O, S>) {
+  return tensor_view<const PT, S>(a.param_tangents + O);
 }
 
 // The location of the node at position K of Root's list, in a call with
@@ -266,6 +271,16 @@ void tangent_sweep(const A& arrays, const Observer& observer = {}) {
     (void)std::initializer_list<int>{(observer.template forward_visit<C>(), C::forward(arrays),
                                       C::active ? observer.template tangent_visit<C>() : void(),
                                       C::tangent(arrays), 0)...};
+  }(calls{});
+}
+
+// Tangents only, over values a forward sweep already computed: the passes
+// after the first when several batches of directions share one point.
+template <class Root, class ParamSet, class Seeds, class A>
+void tangent_only_sweep(const A& arrays) {
+  using calls = typename call_list<Root, ParamSet, Seeds>::type;
+  [&]<class... C>(type_list<C...>) {
+    (void)std::initializer_list<int>{(C::tangent(arrays), 0)...};
   }(calls{});
 }
 
