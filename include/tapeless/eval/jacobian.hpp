@@ -1,0 +1,213 @@
+#pragma once
+// The full Jacobian of a vector-valued expression, in the cheaper mode.
+//
+//   auto J = jacobian(f, P, wrt<"x">, bind<"x">(x));
+//   J.matrix(i, j)       // ∂f_i / ∂x_j, an m × n tensor
+//   decltype(J)::mode    // sweep_mode::forward or sweep_mode::reverse
+//   decltype(J)::sweeps  // n (forward) or m (reverse)
+//
+// A forward sweep pushes one direction through the graph and yields one
+// column J e_j; a reverse sweep pulls one cotangent back and yields one row
+// e_iᵀ J. Both cost a small multiple of evaluating f, so the matrix takes n
+// forward or m reverse sweeps, and the cheaper choice is the one with fewer
+// (docs/forward_mode.md). The choice is made at compile time from n and m;
+// `jacobian<sweep_mode::forward>(...)` or `<sweep_mode::reverse>` forces
+// one.
+//
+// Directions travel together, one per SIMD lane (lane_pack of the build's
+// widest registers): node values are computed once and shared by all
+// lanes, tangents or adjoints are per lane. `passes` counts the trips
+// through the graph: ⌈sweeps / lanes⌉.
+//
+// With respect to: inputs and parameters by name (eval/wrt.hpp), in the
+// order named, each flattened row-major; f is flattened the same way.
+// Memory: the node values and one pack per node slot live on the stack, as
+// does the m × n result; a pack per parameter entry is added when a
+// parameter is among the wrt names. Meant for small and medium n and m.
+
+#include <array>
+#include <cstddef>
+
+#include <tapeless/core/shape.hpp>
+#include <tapeless/core/tensor.hpp>
+#include <tapeless/eval/api.hpp>
+#include <tapeless/eval/wrt.hpp>
+
+namespace tapeless {
+
+template <class V, class E, std::size_t M, std::size_t N, sweep_mode Mode, std::size_t Lanes>
+struct jacobian_result {
+  V value;                       // f at the point
+  tensor<E, mat<M, N>> matrix;   // matrix(i, j) = ∂f_i / ∂w_j
+  static constexpr std::size_t rows = M;
+  static constexpr std::size_t cols = N;
+  static constexpr sweep_mode mode = Mode;
+  // Directions pushed forward (n columns) or pulled back (m rows): one sweep
+  // each in the seed's cost argument.
+  static constexpr std::size_t sweeps = Mode == sweep_mode::forward ? N : M;
+  static constexpr std::size_t lanes = Lanes;
+  // Trips through the graph, `lanes` directions at a time.
+  static constexpr std::size_t passes = (sweeps + Lanes - 1) / Lanes;
+};
+
+template <class V, class E, std::size_t M, std::size_t K>
+struct directional_derivatives {
+  V value;                      // f at the point
+  tensor<E, mat<M, K>> tangent;  // column k: J d_k
+};
+
+namespace detail {
+
+template <std::size_t Given, std::size_t Wanted>
+struct directions_need_one_row_per_wrt_entry {
+  // Its own member, not std::false_type's, so that g++ names the arguments.
+  static constexpr bool value = false;
+};
+
+// Fewer sweeps wins; a tie goes to forward mode, which stores nothing.
+template <std::size_t M, std::size_t N>
+inline constexpr sweep_mode cheaper_mode = N <= M ? sweep_mode::forward : sweep_mode::reverse;
+
+// J D for K directions (the columns of D): K forward sweeps, run `lanes`
+// at a time. `direction(j, k)` is entry j of direction k; column k of J D
+// goes to out(i, k). Returns f's value.
+template <class Root, class ParamSet, class Wrt, std::size_t K, class Direction, class Out, class... B>
+result_t<typename ParamSet::element_type, typename Root::shape> push_directions(const ParamSet& P,
+                                                                                const Direction& direction,
+                                                                                Out&& out, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  using pack = direction_pack<E>;
+  using seeds = typename Wrt::seeds;
+  using entries = typename Wrt::layout;
+  constexpr std::size_t W = pack::lanes, M = Root::shape::size;
+
+  std::array<E, slot_layout<Root>::size> values;
+  std::array<pack, slot_layout<Root>::size> tangents;
+  std::array<pack, entries::any_param ? ParamSet::size() : 0> param_tangents;
+  load_inputs<Root, E>(values.data(), static_cast<E*>(nullptr), bindings...);
+  tangents.fill(pack(E(0)));
+  param_tangents.fill(pack(E(0)));
+
+  sweep_arrays<pack, E, E, E, pack> arrays;
+  arrays.values = values.data();
+  arrays.tangents = tangents.data();
+  arrays.params = P.data();
+  arrays.param_tangents = param_tangents.data();
+
+  for (std::size_t first = 0; first < K; first += W) {
+    // Lane l of this pass carries direction first + l.
+    entries::for_each_entry([&](std::size_t j, bool in_params, std::size_t at) {
+      alignas(64) std::array<E, W> lanes{};
+      for (std::size_t l = 0; l < W && first + l < K; ++l) lanes[l] = direction(j, first + l);
+      pack& seed = in_params ? param_tangents[at] : tangents[at];
+      seed.part[0] = pack::part_type::load_aligned(lanes.data());
+    });
+    if (first == 0)
+      tangent_sweep<Root, ParamSet, seeds>(arrays);
+    else
+      tangent_only_sweep<Root, ParamSet, seeds>(arrays);
+    if constexpr (root_active<Root, seeds>) {
+      auto block = tangent_view(arrays, root_location<Root, ParamSet>{});
+      for (std::size_t i = 0; i < M; ++i) {
+        const auto lanes = lanes_of(block[i]);
+        for (std::size_t l = 0; l < W && first + l < K; ++l) out(i, first + l) = lanes[l];
+      }
+    }
+  }
+  if constexpr (K == 0) forward_sweep<Root, ParamSet>(arrays);
+  return read_value<Root, ParamSet>(arrays);
+}
+
+template <class Root, class ParamSet, class Wrt, class Out, class... B>
+void jacobian_by_columns(const ParamSet& P, Out& out, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  auto identity = [](std::size_t j, std::size_t k) { return E(j == k); };
+  out.value = push_directions<Root, ParamSet, Wrt, Out::cols>(P, identity, out.matrix, bindings...);
+}
+
+template <class Root, class ParamSet, class Wrt, class Out, class... B>
+void jacobian_by_rows(const ParamSet& P, Out& out, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  using pack = direction_pack<E>;
+  using seeds = typename Wrt::seeds;
+  using entries = typename Wrt::layout;
+  constexpr std::size_t W = pack::lanes, M = Out::rows;
+
+  std::array<E, slot_layout<Root>::size> values;
+  std::array<pack, slot_layout<Root>::size> adjoints;
+  std::array<pack, entries::any_param ? ParamSet::size() : 0> param_adjoints;
+  load_inputs<Root, E>(values.data(), static_cast<E*>(nullptr), bindings...);
+
+  sweep_arrays<pack, E, pack, E> arrays;
+  arrays.values = values.data();
+  arrays.adjoints = adjoints.data();
+  arrays.params = P.data();
+  arrays.param_adjoints = param_adjoints.data();
+  forward_sweep<Root, ParamSet>(arrays);
+  out.value = read_value<Root, ParamSet>(arrays);
+
+  if constexpr (root_active<Root, seeds>) {
+    for (std::size_t first = 0; first < M; first += W) {
+      adjoints.fill(pack(E(0)));
+      param_adjoints.fill(pack(E(0)));
+      // Lane l of this pass pulls back row first + l.
+      auto row_block = adjoint_view(arrays, root_location<Root, ParamSet>{});
+      for (std::size_t i = first; i < M && i < first + W; ++i) row_block[i] = unit_lane<E>(i - first);
+      reverse_sweep<Root, ParamSet, seeds>(arrays);
+      entries::for_each_entry([&](std::size_t j, bool in_params, std::size_t at) {
+        const auto lanes = lanes_of(in_params ? param_adjoints[at] : adjoints[at]);
+        for (std::size_t l = 0; l < W && first + l < M; ++l) out.matrix(first + l, j) = lanes[l];
+      });
+    }
+  }
+}
+
+}  // namespace detail
+
+// The Jacobian of f with respect to the named inputs and parameters, at the
+// point given by P and the bindings.
+template <sweep_mode Mode = sweep_mode::automatic, expression Root, detail::param_buffer ParamSet, class... Names,
+          detail::value_binding... B>
+auto jacobian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  using wrt_leaves = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>;
+  constexpr std::size_t M = Root::shape::size, N = wrt_leaves::layout::size;
+  constexpr sweep_mode mode = Mode == sweep_mode::automatic ? detail::cheaper_mode<M, N> : Mode;
+  jacobian_result<detail::result_t<E, typename Root::shape>, E, M, N, mode, detail::direction_pack<E>::lanes> out{};
+  if constexpr (!invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
+                detail::bindings_fit<Root, B...>()) {
+    if constexpr (mode == sweep_mode::forward)
+      detail::jacobian_by_columns<Root, ParamSet, wrt_leaves>(P, out, bindings...);
+    else
+      detail::jacobian_by_rows<Root, ParamSet, wrt_leaves>(P, out, bindings...);
+  }
+  return out;
+}
+
+// J D: the derivatives of f along the K columns of D (n × K, n the size of
+// the wrt vector), in ⌈K / lanes⌉ forward passes that share the node values.
+template <expression Root, detail::param_buffer ParamSet, class... Names, class D, std::size_t N, std::size_t K,
+          detail::value_binding... B>
+auto jvp(Root, const ParamSet& P, wrt_t<Names...>, const tensor<D, mat<N, K>>& directions, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  using wrt_leaves = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>;
+  constexpr std::size_t n = wrt_leaves::layout::size;
+  if constexpr (N != n)
+    static_assert(detail::directions_need_one_row_per_wrt_entry<N, n>::value,
+                  "tapeless: jvp(f, P, wrt<...>, D, ...): D must be an n × K matrix, one row per entry of the wrt "
+                  "variables (given rows, then n, are the template arguments above)");
+  directional_derivatives<detail::result_t<E, typename Root::shape>, E, Root::shape::size, K> out{};
+  if constexpr (N == n && !invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
+                detail::bindings_fit<Root, B...>()) {
+    auto direction = [&](std::size_t j, std::size_t k) { return E(directions(j, k)); };
+    out.value = detail::push_directions<Root, ParamSet, wrt_leaves, K>(P, direction, out.tangent, bindings...);
+  }
+  return out;
+}
+
+template <sweep_mode Mode = sweep_mode::automatic, expression Root, class... Names, detail::value_binding... B>
+auto jacobian(Root root, wrt_t<Names...> w, const B&... bindings) {
+  return jacobian<Mode>(root, detail::no_params<Root>{}, w, bindings...);
+}
+
+}  // namespace tapeless

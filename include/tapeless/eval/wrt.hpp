@@ -1,0 +1,140 @@
+#pragma once
+// wrt<"x", "fc1.W">: the variables a Jacobian or Hessian is taken with
+// respect to, by name. Each name is an input or a parameter of the
+// expression; together they form one flat vector of n numbers, the leaves
+// in the order named, each flattened row-major. Column j of a Jacobian is
+// the derivative with respect to entry j of that vector.
+//
+// Also the pieces the multi-direction drivers share: where each entry of
+// the wrt vector lives during a sweep, and one SIMD lane per direction.
+
+#include <array>
+#include <cstddef>
+#include <type_traits>
+
+#include <xsimd/xsimd.hpp>
+
+#include <tapeless/core/graph.hpp>
+#include <tapeless/core/name.hpp>
+#include <tapeless/core/type_list.hpp>
+#include <tapeless/core/workspace.hpp>
+#include <tapeless/simd/lane_pack.hpp>
+
+namespace tapeless {
+
+template <class... Names>
+struct wrt_t {};
+
+template <fixed_string... Names>
+inline constexpr wrt_t<name_of<Names>...> wrt{};
+
+// How jacobian() builds the matrix: one forward sweep per column, one
+// reverse sweep per row, or whichever needs fewer (decided at compile time).
+enum class sweep_mode { automatic, forward, reverse };
+
+namespace detail {
+
+template <class Name>
+struct no_input_or_parameter_named {
+  // Its own member, not std::false_type's, so that g++ names the arguments.
+  static constexpr bool value = false;
+};
+template <class Name>
+struct named_twice_in_wrt {
+  static constexpr bool value = false;
+};
+
+// The input or parameter of Root called Name; void after a static_assert
+// when there is none.
+template <class Root, class Name,
+          class Found = filter_t<concat_t<typename graph<Root>::inputs, typename graph<Root>::params>,
+                                 named<Name>::template is>>
+struct wrt_leaf {
+  static_assert(no_input_or_parameter_named<Name>::value,
+                "tapeless: wrt<name>: the expression has no input or parameter of that name (the name is the "
+                "template argument above)");
+  using type = void;
+};
+template <class Root, class Name, class Leaf>
+struct wrt_leaf<Root, Name, type_list<Leaf>> {
+  using type = Leaf;
+};
+
+// The wrt vector of the leaves L... of Root, in a call with parameter
+// buffer ParamSet.
+template <class Root, class ParamSet, class... L>
+struct wrt_layout {
+  static constexpr std::size_t count = sizeof...(L);
+  static constexpr std::array<std::size_t, count> sizes{L::shape::size...};
+  // first[i]: the entry of the wrt vector where leaf i starts.
+  static constexpr auto first = prefix_sums(sizes);
+  static constexpr std::size_t size = first[count];
+  static constexpr std::array<bool, count> in_params{param_leaf<L>...};
+  static constexpr bool any_param = (param_leaf<L> || ...);
+
+  template <class Leaf>
+  static constexpr std::size_t storage_offset() {
+    if constexpr (param_leaf<Leaf>)
+      return ParamSet::template offset_of<Leaf>();
+    else
+      return slot_layout<Root>::template offset<Leaf>;
+  }
+  // offset[i]: where leaf i's first number is, in the parameter buffers
+  // (in_params[i]) or in the node slots.
+  static constexpr std::array<std::size_t, count> offset{storage_offset<L>()...};
+
+  // Calls f(entry, in_params, offset) for every entry of the wrt vector.
+  template <class F>
+  static void for_each_entry(F&& f) {
+    for (std::size_t i = 0; i < count; ++i)
+      for (std::size_t e = 0; e < sizes[i]; ++e) f(first[i] + e, in_params[i], offset[i] + e);
+  }
+};
+
+// The leaves named by wrt_t<Names...> in Root, with the checks.
+template <class Root, class ParamSet, class Wrt>
+struct wrt_of;
+template <class Root, class ParamSet, class... Names>
+struct wrt_of<Root, ParamSet, wrt_t<Names...>> {
+  static constexpr bool distinct = [] {
+    constexpr std::array<bool, sizeof...(Names)> once{
+        (filter_t<type_list<Names...>, same_as_pred<Names>::template is>::size == 1)...};
+    return first_false(once) == sizeof...(Names);
+  }();
+  static_assert(sizeof...(Names) > 0, "tapeless: wrt<...> needs at least one input or parameter name");
+  static_assert(distinct || named_twice_in_wrt<type_list<Names...>>::value,
+                "tapeless: wrt<...> names a variable twice (the names are the template argument above)");
+  static constexpr bool found = (!std::is_void_v<typename wrt_leaf<Root, Names>::type> && ...);
+  using leaves = type_list<typename wrt_leaf<Root, Names>::type...>;
+  using layout = wrt_layout<Root, ParamSet, typename wrt_leaf<Root, Names>::type...>;
+
+  // The sweeps differentiate with respect to exactly these leaves.
+  struct seeds {
+    template <class Leaf>
+    static constexpr bool seeded = list_contains<Leaf, leaves>;
+  };
+};
+
+// One direction per SIMD lane: the lane pack the multi-direction sweeps
+// use, a unit vector in it, and one lane read back.
+template <class E>
+using direction_pack = lane_pack<E, 1>;
+
+template <class E>
+direction_pack<E> unit_lane(std::size_t lane) {
+  alignas(64) std::array<E, direction_pack<E>::lanes> lanes{};
+  if (lane < lanes.size()) lanes[lane] = E(1);
+  direction_pack<E> p;
+  p.part[0] = direction_pack<E>::part_type::load_aligned(lanes.data());
+  return p;
+}
+
+template <class E>
+std::array<E, direction_pack<E>::lanes> lanes_of(const direction_pack<E>& p) {
+  alignas(64) std::array<E, direction_pack<E>::lanes> lanes;
+  p.part[0].store_aligned(lanes.data());
+  return lanes;
+}
+
+}  // namespace detail
+}  // namespace tapeless
