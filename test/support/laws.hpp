@@ -10,7 +10,14 @@
 //   - the VJP of random cotangents v equals Jᵀ v (reverse-mode rule vs
 //     finite differences);
 //   - ⟨J u, v⟩ computed with the JVP equals ⟨u, Jᵀ v⟩ computed with the VJP
-//     to rounding (the two rules are transposes of each other).
+//     to rounding (the two rules are transposes of each other);
+//   - jacobian() in forward mode (n sweeps) and in reverse mode (m sweeps)
+//     both equal J;
+//   - second order, through the adjoint rules on dual numbers: for
+//     g(x) = Σ c ⊙ f(x) with a random c, hessian(g) equals the central
+//     differences of the VJP ∇g = Jᵀ c and is symmetric (hvp itself, the
+//     same sweep with one direction, is checked on whole networks in
+//     test/modes).
 
 #include <algorithm>
 #include <cmath>
@@ -22,6 +29,8 @@
 
 #include <doctest/doctest.h>
 
+#include <tapeless/eval/hessian.hpp>
+#include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>
 
 namespace laws {
@@ -72,6 +81,34 @@ inputs_of<F> vjp(F f, const inputs_of<F>& X, const std::vector<double>& v) {
   }(typename tapeless::graph<F>::inputs{});
 }
 
+template <class F, class I>
+auto bound(const inputs_of<F>& X) {
+  return tapeless::binding<typename I::name, tapeless::tensor_view<const double, typename I::shape>>{
+      X.template view<I>()};
+}
+
+// The Jacobian of f with respect to all its inputs, in the given mode.
+template <tapeless::sweep_mode Mode, class F>
+auto jacobian(F f, const inputs_of<F>& X) {
+  return [&]<class... I>(type_list<I...>) {
+    return tapeless::jacobian<Mode>(f, tapeless::wrt_t<typename I::name...>{}, bound<F, I>(X)...);
+  }(typename tapeless::graph<F>::inputs{});
+}
+
+// The cotangent input of the contraction g = Σ c ⊙ f.
+template <class F>
+constexpr auto contraction(F f) {
+  return tapeless::sum(tapeless::hadamard(f, tapeless::input<"laws.c", typename F::shape>));
+}
+
+// The Hessian of Σ c ⊙ f with respect to f's inputs.
+template <class F>
+auto contracted_hessian(F f, const inputs_of<F>& X, const std::vector<double>& c) {
+  return [&]<class... I>(type_list<I...>) {
+    return tapeless::hessian(contraction(f), tapeless::wrt_t<typename I::name...>{}, bound<F, I>(X)...,
+                             tapeless::bind<"laws.c">(c));
+  }(typename tapeless::graph<F>::inputs{});
+}
 inline double dot(const double* a, const double* b, std::size_t n) {
   double s = 0;
   for (std::size_t i = 0; i < n; ++i) s += a[i] * b[i];
@@ -152,6 +189,37 @@ void check(F f, Reference reference, options opt = {}) {
       const double lhs = dot(t.data(), v.data(), m);
       const double rhs = dot(U.data(), g.data(), n);
       CHECK(mixed_error(lhs, rhs) <= opt.identity_tolerance);
+    }
+
+    // The whole Jacobian, column by column and row by row.
+    const auto by_columns = jacobian<tapeless::sweep_mode::forward>(f, X);
+    const auto by_rows = jacobian<tapeless::sweep_mode::reverse>(f, X);
+    static_assert(decltype(by_columns)::sweeps == n && decltype(by_rows)::sweeps == m);
+    for (std::size_t i = 0; i < m; ++i)
+      for (std::size_t j = 0; j < n; ++j) {
+        CAPTURE(i);
+        CAPTURE(j);
+        CHECK(mixed_error(by_columns.matrix(i, j), J[i * n + j]) <= opt.fd_tolerance);
+        CHECK(mixed_error(by_rows.matrix(i, j), by_columns.matrix(i, j)) <= opt.identity_tolerance);
+      }
+
+    // Second order through the adjoint rules: the Hessian of Σ c ⊙ f
+    // against central differences of its gradient Jᵀ c.
+    std::vector<double> c(m);
+    for (double& ci : c) ci = dir(rng);
+    const auto H = contracted_hessian(f, X, c);
+    for (std::size_t j = 0; j < n; ++j) {
+      inputs_of<F> Xp = X, Xm = X;
+      const double h = 1e-5 * std::max(1.0, std::abs(X.data()[j]));
+      Xp.data()[j] += h;
+      Xm.data()[j] -= h;
+      const inputs_of<F> up = vjp(f, Xp, c), down = vjp(f, Xm, c);
+      for (std::size_t i = 0; i < n; ++i) {
+        CAPTURE(i);
+        CAPTURE(j);
+        CHECK(mixed_error(H.matrix(i, j), (up.data()[i] - down.data()[i]) / (2 * h)) <= opt.fd_tolerance);
+        CHECK(mixed_error(H.matrix(i, j), H.matrix(j, i)) <= opt.identity_tolerance);
+      }
     }
   }
 }

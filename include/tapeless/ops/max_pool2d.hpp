@@ -62,13 +62,14 @@ struct max_pool2d_op : structural {
   template <class XBar, class YBar, class X, class Y>
   static void vjp(arg_t<0>, XBar xbar, YBar ybar, X x, Y y) {
     using T = std::remove_cvref_t<decltype(y[0])>;
+    using G = std::remove_cvref_t<decltype(ybar[0])>;  // T, or a pack of directions
     std::size_t out = 0;
     for (std::size_t c = 0; c < X::shape::channels; ++c)
       for (std::size_t i = 0; i < Y::shape::height; ++i)
         for (std::size_t j = 0; j < Y::shape::width; ++j, ++out) {
           const T m = y[out];
-          const T g = ybar[out];
-          const T zero = detail::zero_like(g);
+          const G g = ybar[out];
+          const G zero = detail::zero_like(g);
           // taken: an earlier element already took the gradient.
           auto taken = candidate(T(x[at<X>(c, i, j, 0)]), m);
           xbar[at<X>(c, i, j, 0)] += math::select(taken, g, zero);
