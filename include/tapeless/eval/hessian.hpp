@@ -54,6 +54,7 @@ struct hessian_result {
   static constexpr std::size_t sweeps = N;
   static constexpr std::size_t lanes = Lanes;
   static constexpr std::size_t passes = (N + Lanes - 1) / Lanes;
+  std::size_t passes_run = 0;  // counted as they ran
 };
 
 namespace detail {
@@ -213,6 +214,7 @@ auto hessian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
         });
       };
       out.value = detail::forward_over_reverse<Root, ParamSet, seeds, seeds, pack>(P, seed, read, bindings...);
+      ++out.passes_run;
     }
   }
   return out;

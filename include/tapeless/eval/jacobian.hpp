@@ -48,6 +48,9 @@ struct jacobian_result {
   static constexpr std::size_t lanes = Lanes;
   // Trips through the graph, `lanes` directions at a time.
   static constexpr std::size_t passes = (sweeps + Lanes - 1) / Lanes;
+  // The trips this call made, counted as they ran (tests compare it with
+  // `passes`).
+  std::size_t passes_run = 0;
 };
 
 template <class V, class E, std::size_t M, std::size_t K>
@@ -74,7 +77,8 @@ inline constexpr sweep_mode cheaper_mode = N <= M ? sweep_mode::forward : sweep_
 template <class Root, class ParamSet, class Wrt, std::size_t K, class Direction, class Out, class... B>
 result_t<typename ParamSet::element_type, typename Root::shape> push_directions(const ParamSet& P,
                                                                                 const Direction& direction,
-                                                                                Out&& out, const B&... bindings) {
+                                                                                Out&& out, std::size_t& passes,
+                                                                                const B&... bindings) {
   using E = typename ParamSet::element_type;
   using pack = direction_pack<E>;
   using seeds = typename Wrt::seeds;
@@ -106,6 +110,7 @@ result_t<typename ParamSet::element_type, typename Root::shape> push_directions(
       tangent_sweep<Root, ParamSet, seeds>(arrays);
     else
       tangent_only_sweep<Root, ParamSet, seeds>(arrays);
+    ++passes;
     if constexpr (root_active<Root, seeds>) {
       auto block = tangent_view(arrays, root_location<Root, ParamSet>{});
       for (std::size_t i = 0; i < M; ++i) {
@@ -122,7 +127,7 @@ template <class Root, class ParamSet, class Wrt, class Out, class... B>
 void jacobian_by_columns(const ParamSet& P, Out& out, const B&... bindings) {
   using E = typename ParamSet::element_type;
   auto identity = [](std::size_t j, std::size_t k) { return E(j == k); };
-  out.value = push_directions<Root, ParamSet, Wrt, Out::cols>(P, identity, out.matrix, bindings...);
+  out.value = push_directions<Root, ParamSet, Wrt, Out::cols>(P, identity, out.matrix, out.passes_run, bindings...);
 }
 
 template <class Root, class ParamSet, class Wrt, class Out, class... B>
@@ -154,6 +159,7 @@ void jacobian_by_rows(const ParamSet& P, Out& out, const B&... bindings) {
       auto row_block = adjoint_view(arrays, root_location<Root, ParamSet>{});
       for (std::size_t i = first; i < M && i < first + W; ++i) row_block[i] = unit_lane<E>(i - first);
       reverse_sweep<Root, ParamSet, seeds>(arrays);
+      ++out.passes_run;
       entries::for_each_entry([&](std::size_t j, bool in_params, std::size_t at) {
         const auto lanes = lanes_of(in_params ? param_adjoints[at] : adjoints[at]);
         for (std::size_t l = 0; l < W && first + l < M; ++l) out.matrix(first + l, j) = lanes[l];
@@ -200,7 +206,9 @@ auto jvp(Root, const ParamSet& P, wrt_t<Names...>, const tensor<D, mat<N, K>>& d
   if constexpr (N == n && !invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
                 detail::bindings_fit<Root, B...>()) {
     auto direction = [&](std::size_t j, std::size_t k) { return E(directions(j, k)); };
-    out.value = detail::push_directions<Root, ParamSet, wrt_leaves, K>(P, direction, out.tangent, bindings...);
+    std::size_t passes = 0;
+    out.value =
+        detail::push_directions<Root, ParamSet, wrt_leaves, K>(P, direction, out.tangent, passes, bindings...);
   }
   return out;
 }
