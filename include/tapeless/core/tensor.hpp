@@ -56,8 +56,10 @@ class tensor_view {
   }
 
   // `P.get<"b1">() = {0, -1}`: row-major values, checked before writing.
+  // A one-column matrix takes one list per row instead (`{{a}, {b}}` would
+  // otherwise fit both forms).
   const tensor_view& operator=(std::initializer_list<value_type> values) const
-    requires(!std::is_const_v<T>)
+    requires(!std::is_const_v<T> && !(S::rank == 2 && S::cols == 1))
   {
     if (values.size() != S::size)
       throw shape_error("tapeless: assigning " + std::to_string(values.size()) + " values to a " +

@@ -1,0 +1,376 @@
+#pragma once
+// Adjoints through time: gradients of a cost accumulated along a rolled-out
+// discrete-time system.
+//
+//   s_{t+1} = f(s_t, u_t; θ)            t = 0 … T-1, T chosen at run time
+//   J       = Σ_t ℓ(s_t, u_t; θ) + φ(s_T; θ)
+//
+//   constexpr auto s = input<"s", vec<2>>;  constexpr auto u = input<"u", vec<1>>;
+//   constexpr auto ocp = trajectory(step, running_cost, final_cost);
+//   std::vector<double> buffer(ocp.buffer_size(T));          // the only memory
+//   auto r = ocp.cost_and_gradient(P, s0, controls, buffer, dP, d_controls);
+//
+// The gradient is the discrete adjoint recursion (docs/adjoint_method.md):
+//
+//   λ_T  = ∂φ/∂s_T
+//   λ_t  = ∂ℓ/∂s_t + (∂f/∂s_t)ᵀ λ_{t+1}
+//   ∂J/∂u_t = ∂ℓ/∂u_t + (∂f/∂u_t)ᵀ λ_{t+1}
+//   ∂J/∂θ   = Σ_t [∂ℓ/∂θ + (∂f/∂θ)ᵀ λ_{t+1}] + ∂φ/∂θ,    ∂J/∂s_0 = λ_0
+//
+// All three right-hand sides are the gradient of one scalar per step, the
+// discrete Hamiltonian H_t = ℓ(s_t, u_t) + ⟨λ_{t+1}, f(s_t, u_t)⟩, with
+// λ_{t+1} held fixed: one reverse sweep over the graph of H per step gives
+// λ_t, ∂J/∂u_t and step t's share of ∂J/∂θ.
+//
+// Memory. The forward rollout stores, for each step, every node value of H's
+// graph that the reverse sweep reads; the reverse pass then walks the steps
+// backwards, once. With checkpoints{k}, only every k-th state is kept and
+// the node values of one stretch of k steps at a time are recomputed from
+// its checkpoint just before the reverse pass needs them: memory for
+// ⌈T/k⌉ - 1 states plus k steps, i.e. O(T/k + k) (k ≈ √T minimises it), at
+// the price of one more forward evaluation of most steps. Both modes run the
+// same arithmetic on the same numbers, so they give the same bits.
+//
+// Everything lives in one caller-provided buffer of buffer_size(T, k)
+// numbers; the rest is on the stack, sized at compile time. Sizes are
+// checked before anything is written.
+
+#include <algorithm>
+#include <array>
+#include <cstddef>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include <tapeless/core/error.hpp>
+#include <tapeless/core/expr.hpp>
+#include <tapeless/core/graph.hpp>
+#include <tapeless/core/params.hpp>
+#include <tapeless/core/workspace.hpp>
+#include <tapeless/eval/api.hpp>
+#include <tapeless/eval/sweep.hpp>
+#include <tapeless/ops/add.hpp>
+#include <tapeless/ops/dot.hpp>
+#include <tapeless/ops/mul.hpp>
+
+namespace tapeless {
+
+// No terminal cost: φ = 0.
+struct no_final_cost {};
+
+// Keep every k-th state and recompute the steps between them.
+struct checkpoints {
+  std::size_t every;
+};
+
+template <class E>
+struct trajectory_result {
+  E cost;
+  std::size_t steps;            // T
+  std::size_t step_evaluations; // forward evaluations of f and ℓ, recomputation included
+};
+
+namespace detail {
+
+template <class StepShape, class StateShape>
+struct step_must_return_the_state_shape {
+  // Its own member, not std::false_type's, so that g++ names the arguments.
+  static constexpr bool value = false;
+};
+template <class Input>
+struct trajectory_input_is_not_state_or_control {
+  static constexpr bool value = false;
+};
+
+inline constexpr fixed_string adjoint_input_name = "tapeless.adjoint";
+
+template <class Lambda, class F>
+constexpr auto pairing(Lambda lambda, F f) {
+  if constexpr (F::shape::rank == 0)
+    return lambda * f;
+  else
+    return dot(lambda, f);
+}
+
+inline void check_size(const char* what, std::size_t given, std::size_t wanted) {
+  if (given != wanted)
+    throw shape_error(std::string("tapeless: trajectory: ") + what + " has " + std::to_string(given) +
+                      " numbers, expected " + std::to_string(wanted));
+}
+
+}  // namespace detail
+
+template <fixed_string StateName, fixed_string ControlName, class Step, class Cost, class Final>
+class trajectory_problem {
+ public:
+  using state_shape = typename Step::shape;
+  using state_input = input_t<name_of<StateName>, state_shape>;
+
+ private:
+  static constexpr auto adjoint_in = input<detail::adjoint_input_name, state_shape>;
+  // The discrete Hamiltonian: its value is ℓ (the adjoint input is zero in
+  // the forward rollout) and its gradient, with the adjoint input set to
+  // λ_{t+1}, is (λ_t, ∂J/∂u_t, step t's ∂J/∂θ).
+  using hamiltonian = std::remove_const_t<decltype(Cost{} + detail::pairing(adjoint_in, Step{}))>;
+  using inputs = typename graph<hamiltonian>::inputs;
+  using adjoint_input = input_t<name_of<detail::adjoint_input_name>, state_shape>;
+  using controls_found = detail::filter_t<inputs, detail::named<name_of<ControlName>>::template is>;
+  static_assert(controls_found::size == 1,
+                "tapeless: trajectory: neither the step nor the running cost reads the control input (input<\"u\", "
+                "U>, or the name given as trajectory<State, Control>)");
+  using control_input = detail::type_at<0, detail::concat_t<controls_found, detail::type_list<state_input>>>;
+  using layout = slot_layout<hamiltonian>;
+  using nodes = typename hamiltonian::nodes;
+
+  static_assert(!invalid<Step> && !invalid<Cost>, "tapeless: trajectory(step, cost): an expression did not build");
+  static_assert(Cost::shape::rank == 0, "tapeless: trajectory(step, cost): the running cost must be a scalar");
+  static_assert(detail::list_contains<state_input, inputs>,
+                "tapeless: trajectory: neither the step nor the running cost reads the state input (input<\"s\", S> "
+                "with S the step's shape, or the name given as trajectory<State, Control>)");
+
+  // Every input is the state, the control or the adjoint.
+  template <class I>
+  static constexpr bool known_input = std::is_same_v<I, state_input> || std::is_same_v<I, adjoint_input> ||
+                                      std::is_same_v<typename I::name, name_of<ControlName>>;
+  static constexpr bool inputs_known = [] {
+    bool ok = true;
+    detail::for_each_type(inputs{}, [&]<class I>() {
+      if constexpr (!known_input<I>) {
+        static_assert(detail::trajectory_input_is_not_state_or_control<I>::value,
+                      "tapeless: trajectory: the step and costs may read only the state and the control inputs (the "
+                      "other input is the template argument above)");
+        ok = false;
+      }
+    });
+    return ok;
+  }();
+  static_assert(inputs_known, "tapeless: trajectory: see the input named above");
+
+  struct seeds {
+    template <class Leaf>
+    static constexpr bool seeded = param_leaf<Leaf> || (input_leaf<Leaf> && !std::is_same_v<Leaf, adjoint_input>);
+  };
+
+  static constexpr std::size_t S = state_shape::size;
+  static constexpr std::size_t U = control_input::shape::size;
+  static constexpr std::size_t slots = layout::size;
+  // Where f's and ℓ's results are in H's node list (node types hold
+  // positions, so they are found by structural hash).
+  template <class Part>
+  static constexpr std::size_t position_of = detail::graph_hashes<nodes>::table.find(
+      detail::graph_hashes<typename Part::nodes>::hashes[Part::size - 1]);
+  static constexpr std::size_t next_state_position = position_of<Step>;
+  static constexpr std::size_t cost_position = position_of<Cost>;
+  static_assert(input_leaf<typename Step::root> || op_node_type<typename Step::root>,
+                "tapeless: trajectory: the step must compute the next state from the state and the control");
+
+  static constexpr bool has_final = !std::is_same_v<Final, no_final_cost>;
+  struct final_placeholder {
+    using type = hamiltonian;
+  };
+  using final_expr = std::remove_const_t<
+      typename std::conditional_t<has_final, std::type_identity<Final>, final_placeholder>::type>;
+  using union_expr = std::remove_const_t<decltype(hamiltonian{} + final_expr{})>;
+
+ public:
+  using control_shape = typename control_input::shape;
+
+  // A parameter buffer holding every parameter of the step and the costs.
+  template <class E = double>
+  using params_type = params<union_expr, E>;
+
+  // Numbers of the buffer cost_and_gradient needs for `steps` steps:
+  // every step's node values, or with checkpoints{k} ⌈T/k⌉ - 1 states and
+  // k steps' node values.
+  static constexpr std::size_t buffer_size(std::size_t steps, checkpoints plan) {
+    if (steps == 0) return 0;
+    const std::size_t k = std::clamp<std::size_t>(plan.every, 1, steps);
+    return ((steps + k - 1) / k - 1) * S + k * slots;
+  }
+  static constexpr std::size_t buffer_size(std::size_t steps) { return buffer_size(steps, checkpoints{steps}); }
+  // Node values of one step (the unit of the stored trajectory).
+  static constexpr std::size_t numbers_per_step = slots;
+
+  // J only: one step's node values on the stack, no buffer.
+  template <detail::param_buffer PS>
+  typename PS::element_type cost(const PS& P, std::span<const typename PS::element_type> s0,
+                                 std::span<const typename PS::element_type> controls) const {
+    using E = typename PS::element_type;
+    static_assert(detail::params_fit<hamiltonian, PS>() && final_params_fit<PS>());
+    detail::check_size("the initial state", s0.size(), S);
+    const std::size_t T = steps_of(controls.size());
+    std::array<E, slots> values{};
+    std::array<E, S> state;
+    std::copy(s0.begin(), s0.end(), state.begin());
+    E total = E(0);
+    for (std::size_t t = 0; t < T; ++t) {
+      total += forward_step(values.data(), P, state.data(), controls.data() + t * U);
+      std::copy_n(next_state(values.data()), S, state.begin());
+    }
+    if constexpr (has_final) total += final_cost(P, state.data(), static_cast<E*>(nullptr), static_cast<E*>(nullptr));
+    return total;
+  }
+
+  // J and its gradient with respect to θ (written to dP), the controls and
+  // optionally the initial state (d_s0 empty: not wanted). With
+  // checkpoints{k}, memory for O(T/k + k) states instead of T steps.
+  template <detail::param_buffer PS>
+  trajectory_result<typename PS::element_type> cost_and_gradient(
+      const PS& P, std::span<const typename PS::element_type> s0, std::span<const typename PS::element_type> controls,
+      std::span<typename PS::element_type> buffer, PS& dP, std::span<typename PS::element_type> d_controls,
+      std::span<typename PS::element_type> d_s0 = {}, checkpoints plan = {0}) const {
+    using E = typename PS::element_type;
+    static_assert(detail::params_fit<hamiltonian, PS>() && final_params_fit<PS>());
+    // Every size first: nothing is written when one is wrong.
+    detail::check_size("the initial state", s0.size(), S);
+    const std::size_t T = steps_of(controls.size());
+    detail::check_size("the control gradient", d_controls.size(), controls.size());
+    if (!d_s0.empty()) detail::check_size("the initial-state gradient", d_s0.size(), S);
+    const std::size_t k = plan.every == 0 ? std::max<std::size_t>(T, 1) : std::min(plan.every, std::max<std::size_t>(T, 1));
+    const std::size_t needed = buffer_size(T, checkpoints{k});
+    if (buffer.size() < needed)
+      throw shape_error("tapeless: trajectory: the buffer has " + std::to_string(buffer.size()) +
+                        " numbers; " + std::to_string(T) + " steps need buffer_size(T" +
+                        (plan.every == 0 ? std::string() : ", checkpoints{" + std::to_string(k) + "}") +
+                        ") = " + std::to_string(needed));
+
+    trajectory_result<E> out{E(0), T, 0};
+    dP.fill(E(0));
+    const std::size_t stretches = T == 0 ? 0 : (T + k - 1) / k;
+    E* saved_states = buffer.data();                   // states at t = k, 2k, …
+    E* stretch_values = buffer.data() + (stretches == 0 ? 0 : (stretches - 1) * S);  // k steps' node values
+    auto step_values = [&](std::size_t t) { return stretch_values + (t % k) * slots; };
+
+    // Forward: the rollout, keeping a checkpoint at the start of each
+    // stretch; the last stretch's node values stay in the buffer.
+    std::array<E, S> state;
+    std::copy(s0.begin(), s0.end(), state.begin());
+    for (std::size_t t = 0; t < T; ++t) {
+      if (t % k == 0 && t > 0) std::copy(state.begin(), state.end(), saved_states + (t / k - 1) * S);
+      out.cost += forward_step(step_values(t), P, state.data(), controls.data() + t * U);
+      std::copy_n(next_state(step_values(t)), S, state.begin());
+    }
+    out.step_evaluations = T;
+
+    // λ_T from the final cost (0 without one).
+    std::array<E, S> lambda{};
+    if constexpr (has_final) out.cost += final_cost(P, state.data(), lambda.data(), dP.data());
+
+    // Reverse, stretch by stretch from the last.
+    for (std::size_t c = stretches; c-- > 0;) {
+      const std::size_t first = c * k, end = std::min(T, first + k);
+      if (c + 1 < stretches) {
+        // Recompute this stretch's node values from its checkpoint.
+        std::copy_n(c == 0 ? s0.data() : saved_states + (c - 1) * S, S, state.begin());
+        for (std::size_t t = first; t < end; ++t) {
+          forward_step(step_values(t), P, state.data(), controls.data() + t * U);
+          std::copy_n(next_state(step_values(t)), S, state.begin());
+        }
+        out.step_evaluations += end - first;
+      }
+      for (std::size_t t = end; t-- > first;)
+        reverse_step(step_values(t), P, lambda.data(), dP.data(), d_controls.data() + t * U);
+    }
+    if (!d_s0.empty()) std::copy(lambda.begin(), lambda.end(), d_s0.begin());
+    return out;
+  }
+
+  // The same, with the buffer size set by the checkpoint interval.
+  template <detail::param_buffer PS>
+  trajectory_result<typename PS::element_type> cost_and_gradient(
+      const PS& P, std::span<const typename PS::element_type> s0, std::span<const typename PS::element_type> controls,
+      std::span<typename PS::element_type> buffer, PS& dP, std::span<typename PS::element_type> d_controls,
+      checkpoints plan) const {
+    return cost_and_gradient(P, s0, controls, buffer, dP, d_controls, {}, plan);
+  }
+
+ private:
+  template <class PS>
+  static constexpr bool final_params_fit() {
+    if constexpr (has_final)
+      return detail::params_fit<final_expr, PS>();
+    else
+      return true;
+  }
+
+  static std::size_t steps_of(std::size_t control_numbers) {
+    if (control_numbers % U != 0)
+      throw shape_error("tapeless: trajectory: " + std::to_string(control_numbers) +
+                        " control numbers are not a whole number of steps of " + std::to_string(U));
+    return control_numbers / U;
+  }
+
+  template <class E>
+  static const E* next_state(const E* values) {
+    return values + layout::template offset_at<next_state_position>;
+  }
+
+  // Step t's node values from s_t and u_t; returns ℓ(s_t, u_t).
+  template <class PS, class E>
+  static E forward_step(E* values, const PS& P, const E* state, const E* control) {
+    std::copy_n(state, S, values + layout::template offset<state_input>);
+    std::copy_n(control, U, values + layout::template offset<control_input>);
+    std::fill_n(values + layout::template offset<adjoint_input>, S, E(0));
+    detail::sweep_arrays<E, E> arrays;
+    arrays.values = values;
+    arrays.params = P.data();
+    detail::forward_sweep<hamiltonian, PS>(arrays);
+    return E(detail::value_view(arrays, detail::location_at<hamiltonian, PS, cost_position>{})[0]);
+  }
+
+  // One step of the adjoint recursion: lambda holds λ_{t+1} on entry and
+  // λ_t on return; ∂J/∂u_t is written, step t's ∂J/∂θ added to dP.
+  template <class PS, class E>
+  static void reverse_step(E* values, const PS& P, E* lambda, E* dP, E* d_control) {
+    std::copy_n(lambda, S, values + layout::template offset<adjoint_input>);
+    std::array<E, slots> adjoints{};
+    detail::sweep_arrays<E, E> arrays;
+    arrays.values = values;
+    arrays.adjoints = adjoints.data();
+    arrays.params = P.data();
+    arrays.param_adjoints = dP;
+    detail::adjoint_view(arrays, detail::root_location<hamiltonian, PS>{})[0] = E(1);
+    detail::reverse_sweep<hamiltonian, PS, seeds>(arrays);
+    std::copy_n(adjoints.data() + layout::template offset<control_input>, U, d_control);
+    std::copy_n(adjoints.data() + layout::template offset<state_input>, S, lambda);
+  }
+
+  // φ(s_T); with lambda, also λ_T = ∂φ/∂s_T and ∂φ/∂θ added to dP.
+  template <class PS, class E>
+  static E final_cost(const PS& P, const E* state, E* lambda, E* dP) {
+    using final_layout = slot_layout<final_expr>;
+    using final_state = input_t<name_of<StateName>, state_shape>;
+    static_assert(detail::list_contains<final_state, typename graph<final_expr>::inputs> &&
+                      graph<final_expr>::inputs::size == 1,
+                  "tapeless: trajectory: the final cost must read the state input and no other");
+    workspace<final_expr, E> ws;
+    std::copy_n(state, S, ws.values.data() + final_layout::template offset<final_state>);
+    detail::sweep_arrays<E, E> arrays;
+    arrays.values = ws.values.data();
+    arrays.adjoints = ws.adjoints.data();
+    arrays.params = P.data();
+    arrays.param_adjoints = dP;
+    detail::forward_sweep<final_expr, PS>(arrays);
+    const E phi = E(detail::value_view(arrays, detail::root_location<final_expr, PS>{})[0]);
+    if (lambda) {
+      ws.adjoints.fill(E(0));
+      detail::adjoint_view(arrays, detail::root_location<final_expr, PS>{})[0] = E(1);
+      detail::reverse_sweep<final_expr, PS, detail::seed_leaves<true, true>>(arrays);
+      std::copy_n(ws.adjoints.data() + final_layout::template offset<final_state>, S, lambda);
+    }
+    return phi;
+  }
+};
+
+// The problem "roll out `step` from a given state under given controls,
+// summing `running_cost` at every step and `final_cost` at the end". The
+// state is the input named StateName ("s", of the step's shape) and the
+// control the input named ControlName ("u").
+template <fixed_string StateName = "s", fixed_string ControlName = "u", expression Step, expression Cost,
+          class Final = no_final_cost>
+constexpr auto trajectory(Step, Cost, Final = {}) {
+  return trajectory_problem<StateName, ControlName, std::remove_const_t<Step>, std::remove_const_t<Cost>,
+                            std::remove_const_t<Final>>{};
+}
+
+}  // namespace tapeless
