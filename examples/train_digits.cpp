@@ -3,51 +3,22 @@
 // reports the test accuracy on a fixed 80/20 split.
 //
 //   train_digits [--epochs N] [--data path/to/digits.csv]
+//
+// The network, the data pipeline and the training run are in
+// digits_mlp.hpp, shared with fgsm_digits.
 
 #include <cstdio>
-#include <cstdlib>
+#include <exception>
 #include <iostream>
-#include <memory>
-#include <string>
-#include <string_view>
 
-#include <tapeless/data/labeled_csv.hpp>
-#include <tapeless/init/init.hpp>
-#include <tapeless/optim/optim.hpp>
-#include <tapeless/tapeless.hpp>
-#include <tapeless/train/fit.hpp>
-
-#ifndef TAPELESS_DIGITS_CSV
-#define TAPELESS_DIGITS_CSV "examples/data/digits.csv"
-#endif
-
-using namespace tapeless;
-
-// The network and its loss: 64 pixels -> 64 ReLU units -> 10 logits.
-constexpr auto x = input<"x", vec<64>>;
-constexpr auto label = input<"y", vec<10>>;
-constexpr auto logits = x | nn::dense<"fc1", 64> | nn::relu | nn::dense<"out", 10>;
-constexpr auto loss = nn::softmax_cross_entropy(logits, label);
+#include "digits_mlp.hpp"
 
 int main(int argc, char** argv) {
-  std::size_t epochs = 30;
-  std::string path = TAPELESS_DIGITS_CSV;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    if (flag == "--epochs") epochs = std::size_t(std::atoi(argv[i + 1]));
-    else if (flag == "--data") path = argv[i + 1];
-  }
+  const auto args = digits_mlp::parse_command_line(argc, argv);
   try {
-    auto digits = data::read_labeled_csv(path, 64, 10);
-    data::scale_features(digits, 1.0f / 16);  // pixels 0..16 -> [0, 1]
-    const auto parts = data::split(digits, 0.8, 2026);
-    std::printf("digits: %zu training and %zu test samples\n", parts.train.size(), parts.test.size());
-
-    params<decltype(loss), float> P;
-    init::initialize(P, init::he_normal, 42);
-    adam<decltype(P)> optimizer({.lr = 3e-3});
-    const auto history = train::fit_classifier(loss, logits, P, optimizer, parts.train, parts.test,
-                                               {.epochs = epochs, .batch_size = 32, .seed = 1, .progress = &std::cout});
+    const auto parts = digits_mlp::load_split(args.data);
+    digits_mlp::parameters P;
+    const auto history = digits_mlp::train(P, parts, args.epochs, &std::cout);
     std::printf("test accuracy %.2f%%\n", 100 * history.back().test_accuracy);
     return 0;
   } catch (const std::exception& e) {
