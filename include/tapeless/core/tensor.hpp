@@ -19,6 +19,15 @@
 
 namespace tapeless {
 
+// A matrix with one column (`{{a}, {b}}` would fit both list assignments).
+template <class S>
+constexpr bool one_column_matrix() {
+  if constexpr (S::rank == 2)
+    return S::cols == 1;
+  else
+    return false;
+}
+
 template <class T, shape_type S>
 class tensor_view {
  public:
@@ -59,7 +68,7 @@ class tensor_view {
   // A one-column matrix takes one list per row instead (`{{a}, {b}}` would
   // otherwise fit both forms).
   const tensor_view& operator=(std::initializer_list<value_type> values) const
-    requires(!std::is_const_v<T> && !(S::rank == 2 && S::cols == 1))
+    requires(!std::is_const_v<T> && !one_column_matrix<S>())
   {
     if (values.size() != S::size)
       throw shape_error("tapeless: assigning " + std::to_string(values.size()) + " values to a " +
