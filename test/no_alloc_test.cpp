@@ -11,6 +11,9 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/eval/batch.hpp>
+#include <tapeless/eval/hessian.hpp>
+#include <tapeless/eval/jacobian.hpp>
+#include <tapeless/eval/trajectory.hpp>
 #include <tapeless/tapeless.hpp>
 
 namespace {
@@ -117,4 +120,56 @@ TEST_CASE("a batch gradient call does not allocate") {
   CHECK(heap_allocations == before);
   CHECK(total == doctest::Approx(20 * 101 * 3.125));
   CHECK(G.get<"b2">() == doctest::Approx(101 * 2.5));
+}
+
+TEST_CASE("jvp, jacobian, hvp and hessian do not allocate") {
+  params<decltype(loss), double> P, V;
+  P.get<"W1">() = {{1, -1}, {0.5, 2}};
+  P.get<"b1">() = {0, -1};
+  P.get<"w2">() = {1, -2};
+  P.get<"b2">() = 0.5;
+  V.fill(0.25);
+  const std::array<double, 2> xv{2, -1}, dx{1, 0.5};
+  tensor<double, mat<2, 3>> D{};
+  D(0, 0) = D(1, 1) = D(0, 2) = 1;
+
+  const std::size_t before = heap_allocations;
+  double total = 0;
+  for (int i = 0; i < 10; ++i) {
+    total += jvp(loss, P, V, bind<"x">(xv), bind<"y">(1.0), tangent<"x">(dx)).tangent;
+    total += jvp(loss, P, wrt<"x">, D, bind<"x">(xv), bind<"y">(1.0)).tangent(0, 2);
+    total += jacobian<sweep_mode::forward>(loss, P, wrt<"x", "W1">, bind<"x">(xv), bind<"y">(1.0)).matrix(0, 1);
+    total += jacobian<sweep_mode::reverse>(loss, P, wrt<"x", "W1">, bind<"x">(xv), bind<"y">(1.0)).matrix(0, 1);
+    total += hvp(loss, P, V, bind<"x">(xv), bind<"y">(1.0), tangent<"x">(dx)).hvp.get<"b2">();
+    total += hessian(loss, P, wrt<"x", "b1">, bind<"x">(xv), bind<"y">(1.0)).matrix(1, 2);
+  }
+  CHECK(heap_allocations == before);
+  CHECK(std::isfinite(total));
+}
+
+TEST_CASE("adjoints through time allocate nothing beyond the caller's buffer") {
+  constexpr auto s = input<"s", vec<2>>;
+  constexpr auto u = input<"u", vec<1>>;
+  constexpr auto problem = trajectory(param<"A", mat<2, 2>> * s + param<"B", mat<2, 1>> * u,
+                                      0.5_c * (dot(s, s) + dot(u, u)), dot(s, s));
+  decltype(problem)::params_type<double> P, dP;
+  P.get<"A">() = {{1, 0.1}, {0, 1}};
+  P.get<"B">() = {{0.005}, {0.1}};
+  // The caller's memory, sized before the call (std::array: a vector here
+  // would be counted, and trips GCC's -Wmismatched-new-delete against the
+  // replaced operator new).
+  constexpr std::size_t T = 40;
+  std::array<double, T> controls, d_controls{};
+  controls.fill(0.1);
+  std::array<double, problem.buffer_size(T)> stored;
+  std::array<double, problem.buffer_size(T, checkpoints{6})> checkpointed;
+  const std::array<double, 2> s0{1, 0};
+  std::array<double, 2> d_s0{};
+
+  const std::size_t before = heap_allocations;
+  double total = problem.cost(P, s0, controls);
+  total += problem.cost_and_gradient(P, s0, controls, stored, dP, d_controls, d_s0).cost;
+  total += problem.cost_and_gradient(P, s0, controls, checkpointed, dP, d_controls, d_s0, checkpoints{6}).cost;
+  CHECK(heap_allocations == before);
+  CHECK(std::isfinite(total));
 }

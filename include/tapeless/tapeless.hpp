@@ -8,6 +8,10 @@
 //   constexpr auto loss = 0.5_c * square(sum(W * x) - input<"y">);
 //   params<decltype(loss)> P;
 //   auto [L, dP] = value_and_grad(loss, P, bind<"x">(xv), bind<"y">(1.0));
+//
+// Not included here, as they pull in xsimd: eval/jacobian.hpp (whole
+// Jacobians, many JVPs per pass), eval/hessian.hpp (hvp, hessian),
+// eval/batch.hpp (SIMD lanes over a batch).
 
 #include <tapeless/core/expr.hpp>
 #include <tapeless/core/graph.hpp>
@@ -18,6 +22,8 @@
 #include <tapeless/core/workspace.hpp>
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/bind.hpp>
+#include <tapeless/eval/trajectory.hpp>
+#include <tapeless/math/dual.hpp>
 #include <tapeless/nn/nn.hpp>
 #include <tapeless/ops/ops.hpp>
 #include <tapeless/util/format.hpp>

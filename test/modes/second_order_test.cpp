@@ -120,7 +120,7 @@ TEST_CASE("the Hessian of a quadratic form is exact") {
       CHECK(H.matrix(i, j) == expected);
       gradient += expected * xv[j];
     }
-    CHECK(H.gradient[i] == gradient);
+    CHECK(H.grad[i] == gradient);
   }
 
   // With respect to x and A together: f is linear in A (zero block), and
@@ -148,8 +148,8 @@ TEST_CASE("the Hessian of Rosenbrock's function matches its closed form") {
     CHECK(H.matrix(0, 1) == doctest::Approx(-400 * a).epsilon(1e-14));
     CHECK(H.matrix(1, 0) == doctest::Approx(-400 * a).epsilon(1e-14));
     CHECK(H.matrix(1, 1) == 200);
-    CHECK(H.gradient[0] == doctest::Approx(-2 * (1 - a) - 400 * a * (b - a * a)).epsilon(1e-14));
-    CHECK(H.gradient[1] == doctest::Approx(200 * (b - a * a)).epsilon(1e-14));
+    CHECK(H.grad[0] == doctest::Approx(-2 * (1 - a) - 400 * a * (b - a * a)).epsilon(1e-14));
+    CHECK(H.grad[1] == doctest::Approx(200 * (b - a * a)).epsilon(1e-14));
   }
 }
 
@@ -221,7 +221,7 @@ TEST_CASE("dual numbers through the value rules agree with the tangent rules awa
   for (std::size_t k = 0; k < 4; ++k) ws.values[z_slot + k] = dual<double>(zv[k], dz[k]);
   detail::sweep_arrays<dual<double>, double> arrays;
   arrays.values = ws.values.data();
-  detail::forward_sweep<G, detail::no_params<G>>(arrays);
+  detail::forward_sweep<G, params<G>>(arrays);
   const dual<double> out = ws.values[slot_layout<G>::size - 1];
   const auto reference = jvp(g, bind<"z">(zv), tangent<"z">(dz));
   CHECK(out.value == doctest::Approx(reference.value).epsilon(1e-15));

@@ -95,10 +95,22 @@ struct loss_is_not_scalar {
   static constexpr bool value = false;
 };
 
-// The parameter buffer used when an expression has none and the caller
-// passed none.
+template <class Params>
+struct expression_has_parameters {
+  // Its own member, not std::false_type's, so that g++ names the arguments.
+  static constexpr bool value = false;
+};
+
+// The parameter buffer used when the caller passes none: only for
+// expressions without parameters (with some, they would silently be zero).
 template <class Root>
-using no_params = params<Root, double>;
+auto no_params() {
+  using list = typename graph<Root>::params;
+  if constexpr (list::size != 0)
+    static_assert(expression_has_parameters<list>::value,
+                  "tapeless: the expression has parameters (listed above): pass the parameter buffer, f(..., P, ...)");
+  return params<Root, double>{};
+}
 
 // What value() returns for a node of shape S.
 template <class T, class S>
@@ -311,7 +323,7 @@ auto value(Root, const ParamSet& P, const B&... bindings) {
 
 template <expression Root, detail::value_binding... B>
 auto value(Root root, const B&... bindings) {
-  return value(root, detail::no_params<Root>{}, bindings...);
+  return value(root, detail::no_params<Root>(), bindings...);
 }
 
 // ---- reverse mode ---------------------------------------------------------
@@ -342,7 +354,7 @@ auto value_and_grad(Root, const ParamSet& P, wrt_inputs_t, const B&... bindings)
 
 template <expression Root, detail::value_binding... B>
 auto value_and_grad(Root root, wrt_inputs_t w, const B&... bindings) {
-  return value_and_grad(root, detail::no_params<Root>{}, w, bindings...);
+  return value_and_grad(root, detail::no_params<Root>(), w, bindings...);
 }
 
 // Writes the gradient into G (overwriting it) and returns the value: the
@@ -393,7 +405,7 @@ auto vjp(Root, const ParamSet& P, const Cotangent& cotangent, const B&... bindin
 template <expression Root, class Cotangent, detail::value_binding... B>
   requires(!detail::param_buffer<Cotangent> && !detail::any_binding<Cotangent>)
 auto vjp(Root root, const Cotangent& cotangent, const B&... bindings) {
-  return vjp(root, detail::no_params<Root>{}, cotangent, bindings...);
+  return vjp(root, detail::no_params<Root>(), cotangent, bindings...);
 }
 
 // ---- forward mode -------------------------------------------------------
@@ -445,7 +457,7 @@ auto jvp(Root, const ParamSet& P, const B&... bindings) {
 
 template <expression Root, detail::any_binding... B>
 auto jvp(Root root, const B&... bindings) {
-  return jvp(root, detail::no_params<Root>{}, bindings...);
+  return jvp(root, detail::no_params<Root>(), bindings...);
 }
 
 }  // namespace tapeless

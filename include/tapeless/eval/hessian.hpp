@@ -48,7 +48,7 @@ struct hvp_result {
 template <class E, std::size_t N, std::size_t Lanes>
 struct hessian_result {
   E value;
-  tensor<E, vec<N>> gradient;   // ∂f/∂w_j
+  tensor<E, vec<N>> grad;       // ∂f/∂w_j
   tensor<E, mat<N, N>> matrix;  // matrix(i, j) = ∂²f / ∂w_i ∂w_j
   // One Hessian-vector product per column, `lanes` per pass.
   static constexpr std::size_t sweeps = N;
@@ -171,16 +171,26 @@ auto hvp(Root, const ParamSet& P, const ParamSet& dP, const B&... bindings) {
   return detail::run_hvp<true, Root>(P, dP.data(), bindings...);
 }
 
+namespace detail {
+struct hvp_needs_a_direction {
+  static constexpr bool value = false;
+};
+}  // namespace detail
+
 // The same with a direction in the inputs only.
 template <expression Root, detail::param_buffer ParamSet, detail::any_binding... B>
 auto hvp(Root, const ParamSet& P, const B&... bindings) {
+  static_assert((detail::is_tangent_binding<std::remove_cvref_t<B>>::value || ...) ||
+                    detail::hvp_needs_a_direction::value,
+                "tapeless: hvp(f, P, ...) needs a direction: a parameter direction hvp(f, P, dP, ...) or a "
+                "tangent<name>(...) for an input");
   return detail::run_hvp<false, Root>(P, static_cast<const typename ParamSet::element_type*>(nullptr),
                                       bindings...);
 }
 
 template <expression Root, detail::any_binding... B>
 auto hvp(Root root, const B&... bindings) {
-  return hvp(root, detail::no_params<Root>{}, bindings...);
+  return hvp(root, detail::no_params<Root>(), bindings...);
 }
 
 // The dense Hessian of the scalar f with respect to the named inputs and
@@ -193,6 +203,10 @@ auto hessian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
   using wrt_leaves = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>;
   using entries = typename wrt_leaves::layout;
   constexpr std::size_t N = entries::size, W = pack::lanes;
+  constexpr std::size_t slots = slot_layout<Root>::size;
+  constexpr std::size_t params_bytes = entries::any_param ? ParamSet::size() * 3 * sizeof(dual<E, pack>) : 0;
+  static_assert(detail::fits_on_stack<slots * (sizeof(E) + sizeof(pack) + 2 * sizeof(dual<E, pack>)) +
+                                      params_bytes + N * N * sizeof(E)>());
   hessian_result<E, N, W> out{};
   if constexpr (!invalid<Root> && wrt_leaves::found && detail::reverse_call_fits<Root, ParamSet, B...>()) {
     using seeds = typename wrt_leaves::seeds;
@@ -208,7 +222,7 @@ auto hessian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
       auto read = [&](const dual<E, pack>* adjoints, const dual<E, pack>* param_adjoints) {
         entries::for_each_entry([&](std::size_t i, bool in_params, std::size_t at) {
           const auto& a = in_params ? param_adjoints[at] : adjoints[at];
-          out.gradient[i] = a.value;
+          out.grad[i] = a.value;
           const auto lanes = detail::lanes_of(a.tangent);
           for (std::size_t l = 0; l < W && first + l < N; ++l) out.matrix(i, first + l) = lanes[l];
         });
@@ -222,7 +236,7 @@ auto hessian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
 
 template <expression Root, class... Names, detail::value_binding... B>
 auto hessian(Root root, wrt_t<Names...> w, const B&... bindings) {
-  return hessian(root, detail::no_params<Root>{}, w, bindings...);
+  return hessian(root, detail::no_params<Root>(), w, bindings...);
 }
 
 }  // namespace tapeless

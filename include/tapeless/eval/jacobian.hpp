@@ -53,10 +53,14 @@ struct jacobian_result {
   std::size_t passes_run = 0;
 };
 
-template <class V, class E, std::size_t M, std::size_t K>
+template <class V, class E, std::size_t M, std::size_t K, std::size_t Lanes>
 struct directional_derivatives {
-  V value;                      // f at the point
+  V value;                       // f at the point
   tensor<E, mat<M, K>> tangent;  // column k: J d_k
+  static constexpr std::size_t sweeps = K;
+  static constexpr std::size_t lanes = Lanes;
+  static constexpr std::size_t passes = (K + Lanes - 1) / Lanes;
+  std::size_t passes_run = 0;  // counted as they ran
 };
 
 namespace detail {
@@ -67,7 +71,8 @@ struct directions_need_one_row_per_wrt_entry {
   static constexpr bool value = false;
 };
 
-// Fewer sweeps wins; a tie goes to forward mode, which stores nothing.
+// Fewer sweeps wins; a tie goes to forward mode, whose passes skip the
+// separate forward sweep and the clearing of adjoints.
 template <std::size_t M, std::size_t N>
 inline constexpr sweep_mode cheaper_mode = N <= M ? sweep_mode::forward : sweep_mode::reverse;
 
@@ -179,6 +184,10 @@ auto jacobian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
   using wrt_leaves = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>;
   constexpr std::size_t M = Root::shape::size, N = wrt_leaves::layout::size;
   constexpr sweep_mode mode = Mode == sweep_mode::automatic ? detail::cheaper_mode<M, N> : Mode;
+  using pack = detail::direction_pack<E>;
+  static_assert(detail::fits_on_stack<slot_layout<Root>::size * (sizeof(E) + sizeof(pack)) +
+                                      (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(pack) : 0) +
+                                      M * N * sizeof(E)>());
   jacobian_result<detail::result_t<E, typename Root::shape>, E, M, N, mode, detail::direction_pack<E>::lanes> out{};
   if constexpr (!invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
                 detail::bindings_fit<Root, B...>()) {
@@ -200,22 +209,28 @@ auto jvp(Root, const ParamSet& P, wrt_t<Names...>, const tensor<D, mat<N, K>>& d
   constexpr std::size_t n = wrt_leaves::layout::size;
   if constexpr (N != n)
     static_assert(detail::directions_need_one_row_per_wrt_entry<N, n>::value,
-                  "tapeless: jvp(f, P, wrt<...>, D, ...): D must be an n × K matrix, one row per entry of the wrt "
+                  "tapeless: jvp(f, P, wrt<...>, D, ...): D must be an n x K matrix, one row per entry of the wrt "
                   "variables (given rows, then n, are the template arguments above)");
-  directional_derivatives<detail::result_t<E, typename Root::shape>, E, Root::shape::size, K> out{};
+  directional_derivatives<detail::result_t<E, typename Root::shape>, E, Root::shape::size, K,
+                          detail::direction_pack<E>::lanes>
+      out{};
   if constexpr (N == n && !invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
                 detail::bindings_fit<Root, B...>()) {
     auto direction = [&](std::size_t j, std::size_t k) { return E(directions(j, k)); };
-    std::size_t passes = 0;
-    out.value =
-        detail::push_directions<Root, ParamSet, wrt_leaves, K>(P, direction, out.tangent, passes, bindings...);
+    out.value = detail::push_directions<Root, ParamSet, wrt_leaves, K>(P, direction, out.tangent, out.passes_run,
+                                                                        bindings...);
   }
   return out;
 }
 
+template <expression Root, class... Names, class D, std::size_t N, std::size_t K, detail::value_binding... B>
+auto jvp(Root root, wrt_t<Names...> w, const tensor<D, mat<N, K>>& directions, const B&... bindings) {
+  return jvp(root, detail::no_params<Root>(), w, directions, bindings...);
+}
+
 template <sweep_mode Mode = sweep_mode::automatic, expression Root, class... Names, detail::value_binding... B>
 auto jacobian(Root root, wrt_t<Names...> w, const B&... bindings) {
-  return jacobian<Mode>(root, detail::no_params<Root>{}, w, bindings...);
+  return jacobian<Mode>(root, detail::no_params<Root>(), w, bindings...);
 }
 
 }  // namespace tapeless

@@ -108,8 +108,10 @@ template <class T, class E, class PA, class V, class PT, std::size_t O, class S>
 tensor_view<const E, S> value_view(const sweep_arrays<T, E, PA, V, PT>& a, param_location<O, S>) {
   return tensor_view<const E, S>(a.params + O);
 }
+// A constant is a plain float even when parameters are dual numbers.
 template <class T, class E, class PA, class V, class PT, class R>
-constant_view<E, R> value_view(const sweep_arrays<T, E, PA, V, PT>&, constant_location<R>) {
+constant_view<typename element_of<E>::type, R> value_view(const sweep_arrays<T, E, PA, V, PT>&,
+                                                          constant_location<R>) {
   return {};
 }
 

@@ -27,8 +27,10 @@
 // backwards, once. With checkpoints{k}, only every k-th state is kept and
 // the node values of one stretch of k steps at a time are recomputed from
 // its checkpoint just before the reverse pass needs them: memory for
-// ⌈T/k⌉ - 1 states plus k steps, i.e. O(T/k + k) (k ≈ √T minimises it), at
-// the price of one more forward evaluation of most steps. Both modes run the
+// ⌈T/k⌉ - 1 states plus k steps, i.e. O(T/k + k). In numbers that is about
+// (T/k)·S + k·N for a state of S numbers and N numbers per step
+// (numbers_per_step), smallest near k = √(T·S/N). The price is one more
+// forward evaluation of every step outside the last stretch. Both modes run the
 // same arithmetic on the same numbers, so they give the same bits.
 //
 // Everything lives in one caller-provided buffer of buffer_size(T, k)
@@ -58,9 +60,10 @@ namespace tapeless {
 // No terminal cost: φ = 0.
 struct no_final_cost {};
 
-// Keep every k-th state and recompute the steps between them.
+// Keep every k-th state and recompute the steps between them; 0 (or any
+// k ≥ T) keeps every step.
 struct checkpoints {
-  std::size_t every;
+  std::size_t every = 0;
 };
 
 template <class E>
@@ -182,12 +185,11 @@ class trajectory_problem {
   // Numbers of the buffer cost_and_gradient needs for `steps` steps:
   // every step's node values, or with checkpoints{k} ⌈T/k⌉ - 1 states and
   // k steps' node values.
-  static constexpr std::size_t buffer_size(std::size_t steps, checkpoints plan) {
+  static constexpr std::size_t buffer_size(std::size_t steps, checkpoints plan = {}) {
     if (steps == 0) return 0;
-    const std::size_t k = std::clamp<std::size_t>(plan.every, 1, steps);
+    const std::size_t k = stretch_length(steps, plan);
     return ((steps + k - 1) / k - 1) * S + k * slots;
   }
-  static constexpr std::size_t buffer_size(std::size_t steps) { return buffer_size(steps, checkpoints{steps}); }
   // Node values of one step (the unit of the stored trajectory).
   static constexpr std::size_t numbers_per_step = slots;
 
@@ -200,7 +202,7 @@ class trajectory_problem {
     detail::check_size("the initial state", s0.size(), S);
     const std::size_t T = steps_of(controls.size());
     std::array<E, slots> values{};
-    std::array<E, S> state;
+    std::array<E, S> state{};
     std::copy(s0.begin(), s0.end(), state.begin());
     E total = E(0);
     for (std::size_t t = 0; t < T; ++t) {
@@ -218,7 +220,7 @@ class trajectory_problem {
   trajectory_result<typename PS::element_type> cost_and_gradient(
       const PS& P, std::span<const typename PS::element_type> s0, std::span<const typename PS::element_type> controls,
       std::span<typename PS::element_type> buffer, PS& dP, std::span<typename PS::element_type> d_controls,
-      std::span<typename PS::element_type> d_s0 = {}, checkpoints plan = {0}) const {
+      std::span<typename PS::element_type> d_s0 = {}, checkpoints plan = {}) const {
     using E = typename PS::element_type;
     static_assert(detail::params_fit<hamiltonian, PS>() && final_params_fit<PS>());
     // Every size first: nothing is written when one is wrong.
@@ -226,8 +228,8 @@ class trajectory_problem {
     const std::size_t T = steps_of(controls.size());
     detail::check_size("the control gradient", d_controls.size(), controls.size());
     if (!d_s0.empty()) detail::check_size("the initial-state gradient", d_s0.size(), S);
-    const std::size_t k = plan.every == 0 ? std::max<std::size_t>(T, 1) : std::min(plan.every, std::max<std::size_t>(T, 1));
-    const std::size_t needed = buffer_size(T, checkpoints{k});
+    const std::size_t k = stretch_length(T, plan);
+    const std::size_t needed = buffer_size(T, plan);
     if (buffer.size() < needed)
       throw shape_error("tapeless: trajectory: the buffer has " + std::to_string(buffer.size()) +
                         " numbers; " + std::to_string(T) + " steps need buffer_size(T" +
@@ -243,7 +245,7 @@ class trajectory_problem {
 
     // Forward: the rollout, keeping a checkpoint at the start of each
     // stretch; the last stretch's node values stay in the buffer.
-    std::array<E, S> state;
+    std::array<E, S> state{};
     std::copy(s0.begin(), s0.end(), state.begin());
     for (std::size_t t = 0; t < T; ++t) {
       if (t % k == 0 && t > 0) std::copy(state.begin(), state.end(), saved_states + (t / k - 1) * S);
@@ -285,6 +287,12 @@ class trajectory_problem {
   }
 
  private:
+  // Steps per stretch between checkpoints: k, or T when every step is kept.
+  static constexpr std::size_t stretch_length(std::size_t steps, checkpoints plan) {
+    const std::size_t T = std::max<std::size_t>(steps, 1);
+    return plan.every == 0 ? T : std::min(plan.every, T);
+  }
+
   template <class PS>
   static constexpr bool final_params_fit() {
     if constexpr (has_final)

@@ -115,6 +115,23 @@ struct wrt_of<Root, ParamSet, wrt_t<Names...>> {
   };
 };
 
+template <std::size_t Bytes>
+struct stack_workspace_too_large {
+  static constexpr bool value = false;
+};
+
+// The multi-direction drivers keep their arrays and result on the stack;
+// past this they refuse at compile time rather than overflow it.
+inline constexpr std::size_t stack_limit = std::size_t(4) << 20;
+template <std::size_t Bytes>
+constexpr bool fits_on_stack() {
+  if constexpr (Bytes > stack_limit)
+    static_assert(stack_workspace_too_large<Bytes>::value,
+                  "tapeless: this call's workspace and result (bytes above) would take more than 4 MiB of stack; "
+                  "differentiate with respect to fewer variables, or use vjp/jvp per direction");
+  return Bytes <= stack_limit;
+}
+
 // One direction per SIMD lane: the lane pack the multi-direction sweeps
 // use, a unit vector in it, and one lane read back.
 template <class E>

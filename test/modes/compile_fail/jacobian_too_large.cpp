@@ -1,0 +1,13 @@
+// A Jacobian whose stack workspace and result would pass 4 MiB.
+// expect: tapeless: this call's workspace and result (bytes above) would take more than 4 MiB of stack
+#include <array>
+#include <tapeless/eval/jacobian.hpp>
+#include <tapeless/tapeless.hpp>
+using namespace tapeless;
+constexpr auto x = input<"x", vec<1024>>;
+constexpr auto f = tanh(param<"W", mat<1024, 1024>> * x);
+void use() {
+  static params<decltype(f), double> P;
+  static std::array<double, 1024> xv{};
+  (void)jacobian(f, P, wrt<"x">, bind<"x">(xv));
+}

@@ -1,0 +1,14 @@
+// The same variable named twice in wrt<...>.
+// expect: tapeless: wrt<...> names a variable twice
+// expect: name<'x'>
+#include <array>
+#include <tapeless/eval/jacobian.hpp>
+#include <tapeless/tapeless.hpp>
+using namespace tapeless;
+constexpr auto x = input<"x", vec<3>>;
+constexpr auto f = tanh(param<"W", mat<2, 3>> * x);
+void use() {
+  params<decltype(f), double> P;
+  const std::array<double, 3> xv{1, 2, 3};
+  (void)jacobian(f, P, wrt<"x", "W", "x">, bind<"x">(xv));
+}
