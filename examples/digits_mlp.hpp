@@ -10,13 +10,12 @@
 #include <ostream>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tapeless/data/labeled_csv.hpp>
 #include <tapeless/init/init.hpp>
 #include <tapeless/optim/optim.hpp>
 #include <tapeless/tapeless.hpp>
 #include <tapeless/train/fit.hpp>
+#include <vector>
 
 #ifndef TAPELESS_DIGITS_CSV
 #define TAPELESS_DIGITS_CSV "examples/data/digits.csv"
@@ -45,8 +44,10 @@ inline command_line parse_command_line(int argc, char** argv) {
   command_line out;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string_view flag = argv[i];
-    if (flag == "--epochs") out.epochs = std::size_t(std::atoi(argv[i + 1]));
-    else if (flag == "--data") out.data = argv[i + 1];
+    if (flag == "--epochs")
+      out.epochs = std::size_t(std::atoi(argv[i + 1]));
+    else if (flag == "--data")
+      out.data = argv[i + 1];
   }
   return out;
 }

@@ -51,9 +51,9 @@ std::vector<float> loss_gradient_signs(const digits_mlp::parameters& P, const da
   for (std::size_t i = 0; i < test.size(); ++i) {
     std::array<float, classes> one_hot{};
     one_hot[std::size_t(test.labels[i])] = 1;
-    const auto r = value_and_grad(digits_mlp::loss, P, wrt_inputs,
-                                  bind<"x">(std::span<const float, features>(test.sample(i), features)),
-                                  bind<"y">(one_hot));
+    const auto r =
+        value_and_grad(digits_mlp::loss, P, wrt_inputs,
+                       bind<"x">(std::span<const float, features>(test.sample(i), features)), bind<"y">(one_hot));
     const auto dx = r.input_grad.get<"x">();
     // sign(0) = 0: a pixel the loss does not depend on stays where it is.
     for (std::size_t k = 0; k < features; ++k) signs[i * features + k] = float(dx[k] > 0) - float(dx[k] < 0);
@@ -66,8 +66,8 @@ struct attack_result {
   double max_perturbation = 0;  // max |x' - x| over every pixel of every sample
 };
 
-attack_result attack(const digits_mlp::parameters& P, const data::labeled_data& test,
-                     const std::vector<float>& signs, float eps) {
+attack_result attack(const digits_mlp::parameters& P, const data::labeled_data& test, const std::vector<float>& signs,
+                     float eps) {
   attack_result out;
   std::size_t right = 0;
   std::array<float, features> moved;

@@ -32,10 +32,9 @@
 #include <functional>
 #include <string>
 #include <string_view>
-#include <vector>
-
 #include <tapeless/eval/trajectory.hpp>
 #include <tapeless/tapeless.hpp>
+#include <vector>
 
 using namespace tapeless;
 
@@ -116,7 +115,7 @@ int main(int argc, char** argv) {
   }
   try {
     const parameters P = double_integrator();
-    parameters dP;  // ∂J/∂(A, B, weights): the same sweep computes it; unused by the descent
+    parameters dP;  // ∂J/∂(A, B, weights), asked for only in the comparison below
     std::vector<double> controls(T, 0.0), previous(T, 0.0), lookahead(T), trial(T), gradient(T);
     std::vector<double> buffer(problem.buffer_size(T));  // every step's node values, sized at run time
     bool ok = true;
@@ -124,8 +123,8 @@ int main(int argc, char** argv) {
     const mat2 S0 = riccati_cost_to_go(P, T);
     const std::array<double, 2> S0s0 = {S0[0][0] * s0[0] + S0[0][1] * s0[1], S0[1][0] * s0[0] + S0[1][1] * s0[1]};
     const double optimum = 0.5 * (s0[0] * S0s0[0] + s0[1] * S0s0[1]);
-    std::printf("double integrator, T = %zu steps of dt = %g, s0 = (%g, %g), r = %g, w = %g\n", T, dt, s0[0], s0[1],
-                r, w);
+    std::printf("double integrator, T = %zu steps of dt = %g, s0 = (%g, %g), r = %g, w = %g\n", T, dt, s0[0], s0[1], r,
+                w);
     std::printf("optimal cost (Riccati recursion) %.10f\n\n", optimum);
 
     // Gradient descent with Nesterov momentum. The problem is badly
@@ -142,7 +141,7 @@ int main(int argc, char** argv) {
     std::vector<double> history = {J};  // the cost after each accepted iteration
     std::size_t reported = 0;
     auto report = [&](std::size_t it) {
-      problem.cost_and_gradient(P, s0, controls, buffer, dP, gradient);
+      problem.cost_and_gradient(P, s0, controls, buffer, {.controls = gradient});
       const double gradient_norm = norm(gradient);
       std::printf("%9zu  %14.10f  %12.4e  %12.4e\n", it, J, gradient_norm, (J - optimum) / optimum);
       reported = it;
@@ -154,7 +153,7 @@ int main(int argc, char** argv) {
     for (; it <= iterations; ++it) {
       const double beta = double(momentum) / double(momentum + 3);
       for (std::size_t t = 0; t < T; ++t) lookahead[t] = controls[t] + beta * (controls[t] - previous[t]);
-      const double J_lookahead = problem.cost_and_gradient(P, s0, lookahead, buffer, dP, gradient).cost;
+      const double J_lookahead = problem.cost_and_gradient(P, s0, lookahead, buffer, {.controls = gradient}).cost;
       const double g2 = norm(gradient) * norm(gradient);
       // Converged to rounding (short horizons): further steps only shrink.
       if (std::sqrt(g2) <= 1e-6 * initial_gradient_norm) break;
@@ -208,9 +207,11 @@ int main(int argc, char** argv) {
     std::vector<double> checkpoint_buffer(problem.buffer_size(T, checkpoints{k})), checkpoint_gradient(T);
     parameters checkpoint_dP;
     std::array<double, 2> d_s0{}, checkpoint_d_s0{};
-    const auto stored = problem.cost_and_gradient(P, s0, controls, buffer, dP, gradient, d_s0);
-    const auto checkpointed = problem.cost_and_gradient(P, s0, controls, checkpoint_buffer, checkpoint_dP,
-                                                        checkpoint_gradient, checkpoint_d_s0, checkpoints{k});
+    const auto stored = problem.cost_and_gradient(P, s0, controls, buffer,
+                                                  {.params = &dP, .controls = gradient, .initial_state = d_s0});
+    const auto checkpointed = problem.cost_and_gradient(
+        P, s0, controls, checkpoint_buffer,
+        {.params = &checkpoint_dP, .controls = checkpoint_gradient, .initial_state = checkpoint_d_s0}, checkpoints{k});
     const bool identical = std::memcmp(&stored.cost, &checkpointed.cost, sizeof(double)) == 0 &&
                            std::memcmp(gradient.data(), checkpoint_gradient.data(), T * sizeof(double)) == 0 &&
                            std::memcmp(dP.data(), checkpoint_dP.data(), dP.size() * sizeof(double)) == 0 &&
@@ -227,17 +228,14 @@ int main(int argc, char** argv) {
       ok = false;
     }
 
-    // The trajectory under the controls found, every 10th step.
+    // The trajectory under the controls found, every 10th step, as the
+    // library rolled it out.
+    std::vector<double> states(2 * (T + 1));
+    problem.cost(P, s0, controls, states);
     std::printf("\n%5s  %10s  %10s  %10s\n", "t", "position", "velocity", "force");
-    const auto A = P.get<"A">();
-    const auto B = P.get<"B">();
-    std::array<double, 2> state = s0;
-    for (std::size_t t = 0; t < T; ++t) {
-      if (t % 10 == 0) std::printf("%5zu  %10.5f  %10.5f  %10.5f\n", t, state[0], state[1], controls[t]);
-      state = {A(0, 0) * state[0] + A(0, 1) * state[1] + B(0, 0) * controls[t],
-               A(1, 0) * state[0] + A(1, 1) * state[1] + B(1, 0) * controls[t]};
-    }
-    std::printf("%5zu  %10.5f  %10.5f\n", T, state[0], state[1]);
+    for (std::size_t t = 0; t < T; t += 10)
+      std::printf("%5zu  %10.5f  %10.5f  %10.5f\n", t, states[2 * t], states[2 * t + 1], controls[t]);
+    std::printf("%5zu  %10.5f  %10.5f\n", T, states[2 * T], states[2 * T + 1]);
     return ok ? 0 : 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s\n", e.what());

@@ -2,14 +2,13 @@
 // new is replaced and counted. This is its own executable so that the
 // replacement cannot hide allocations elsewhere in the suite.
 
-#include <array>
-#include <cstddef>
-#include <cmath>
-#include <cstdlib>
-#include <new>
-
 #include <doctest/doctest.h>
 
+#include <array>
+#include <cmath>
+#include <cstddef>
+#include <cstdlib>
+#include <new>
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/hessian.hpp>
 #include <tapeless/eval/jacobian.hpp>
@@ -40,7 +39,7 @@ constexpr auto W1 = param<"W1", mat<2, 2>>;
 constexpr auto b1 = param<"b1", vec<2>>;
 constexpr auto w2 = param<"w2", vec<2>>;
 constexpr auto b2 = param<"b2">;
-constexpr auto loss = 0.5_c * square(dot(w2, relu(W1 * x + b1)) + b2 - y);
+constexpr auto loss = 0.5_c * square(dot(w2, relu(W1* x + b1)) + b2 - y);
 
 // A deeper, shared graph: 16 residual tanh blocks on width 8.
 template <std::size_t I, class H>
@@ -150,8 +149,8 @@ TEST_CASE("jvp, jacobian, hvp and hessian do not allocate") {
 TEST_CASE("adjoints through time allocate nothing beyond the caller's buffer") {
   constexpr auto s = input<"s", vec<2>>;
   constexpr auto u = input<"u", vec<1>>;
-  constexpr auto problem = trajectory(param<"A", mat<2, 2>> * s + param<"B", mat<2, 1>> * u,
-                                      0.5_c * (dot(s, s) + dot(u, u)), dot(s, s));
+  constexpr auto problem =
+      trajectory(param<"A", mat<2, 2>> * s + param<"B", mat<2, 1>> * u, 0.5_c * (dot(s, s) + dot(u, u)), dot(s, s));
   decltype(problem)::params_type<double> P, dP;
   P.get<"A">() = {{1, 0.1}, {0, 1}};
   P.get<"B">() = {{0.005}, {0.1}};
@@ -168,8 +167,13 @@ TEST_CASE("adjoints through time allocate nothing beyond the caller's buffer") {
 
   const std::size_t before = heap_allocations;
   double total = problem.cost(P, s0, controls);
-  total += problem.cost_and_gradient(P, s0, controls, stored, dP, d_controls, d_s0).cost;
-  total += problem.cost_and_gradient(P, s0, controls, checkpointed, dP, d_controls, d_s0, checkpoints{6}).cost;
+  total +=
+      problem.cost_and_gradient(P, s0, controls, stored, {.params = &dP, .controls = d_controls, .initial_state = d_s0})
+          .cost;
+  total += problem
+               .cost_and_gradient(P, s0, controls, checkpointed,
+                                  {.params = &dP, .controls = d_controls, .initial_state = d_s0}, checkpoints{6})
+               .cost;
   CHECK(heap_allocations == before);
   CHECK(std::isfinite(total));
 }

@@ -2,13 +2,12 @@
 // differences and against the VJP, Jacobians from both modes, the automatic
 // choice of mode, several directions per pass.
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <random>
-
-#include <doctest/doctest.h>
-
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>
 
@@ -109,7 +108,7 @@ TEST_CASE("the automatic mode takes min(n, m) sweeps, and either mode can be for
   constexpr auto wide_in = input<"x", vec<40>>;
   constexpr auto wide = tanh(param<"A", mat<3, 40>> * wide_in);  // n = 40 ≫ m = 3
   constexpr auto tall_in = input<"x", vec<2>>;
-  constexpr auto tall = tanh(param<"B", mat<50, 2>> * tall_in);   // n = 2 ≪ m = 50
+  constexpr auto tall = tanh(param<"B", mat<50, 2>> * tall_in);  // n = 2 ≪ m = 50
   constexpr auto square = tanh(param<"C", mat<4, 4>> * input<"x", vec<4>>);
 
   params<decltype(wide)> PA;

@@ -1,13 +1,12 @@
 // Hessian-vector products and Hessians by forward-over-reverse: against
 // finite differences of gradients, symmetry, and Hessians known exactly.
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <random>
-
-#include <doctest/doctest.h>
-
 #include <tapeless/eval/hessian.hpp>
 #include <tapeless/tapeless.hpp>
 

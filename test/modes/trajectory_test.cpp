@@ -2,16 +2,15 @@
 // hand-derived adjoint recursion and against finite differences;
 // checkpointed and stored modes; sizes checked before anything is written.
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <random>
-#include <vector>
-
-#include <doctest/doctest.h>
-
 #include <tapeless/eval/trajectory.hpp>
 #include <tapeless/tapeless.hpp>
+#include <vector>
 
 using namespace tapeless;
 
@@ -23,9 +22,8 @@ double mixed_error(double a, double b) { return std::abs(a - b) / std::max({1.0,
 constexpr double dt = 0.1, q = 1.0, r = 0.1, w = 10.0;
 constexpr auto s = input<"s", vec<2>>;
 constexpr auto u = input<"u", vec<1>>;
-constexpr auto integrator =
-    trajectory(param<"A", mat<2, 2>> * s + param<"B", mat<2, 1>> * u, 0.5_c * (dot(s, s) + 0.1_c * dot(u, u)),
-               5_c * dot(s, s));
+constexpr auto integrator = trajectory(param<"A", mat<2, 2>> * s + param<"B", mat<2, 1>> * u,
+                                       0.5_c * (dot(s, s) + 0.1_c * dot(u, u)), 5_c * dot(s, s));
 using integrator_params = decltype(integrator)::params_type<double>;
 
 integrator_params integrator_matrices() {
@@ -68,7 +66,8 @@ hand_adjoint by_hand(const std::array<double, 2>& s0, const std::vector<double>&
       for (int j = 0; j < 2; ++j) out.dA[i * 2 + j] += lambda[i] * x[j];
       out.dB[i] += lambda[i] * controls[t];
     }
-    lambda = {q * x[0] + A[0][0] * lambda[0] + A[1][0] * lambda[1], q * x[1] + A[0][1] * lambda[0] + A[1][1] * lambda[1]};
+    lambda = {q * x[0] + A[0][0] * lambda[0] + A[1][0] * lambda[1],
+              q * x[1] + A[0][1] * lambda[0] + A[1][1] * lambda[1]};
   }
   out.d_s0 = lambda;
   return out;
@@ -85,10 +84,10 @@ std::vector<double> random_vector(std::size_t n, unsigned seed, double scale = 1
 // A nonlinear system with parameters everywhere: a small neural ODE step.
 constexpr auto z = input<"s", vec<3>>;
 constexpr auto v = input<"u", vec<2>>;
-constexpr auto neural = trajectory(
-    z + 0.2_c * tanh(param<"W", mat<3, 3>> * z + param<"V", mat<3, 2>> * v + param<"b", vec<3>>),
-    0.5_c * sum(square(z - param<"target", vec<3>>)) + 0.05_c * dot(v, v) + softplus(param<"c"> * sum(z)),
-    sum(square(z)) * param<"terminal">);
+constexpr auto neural =
+    trajectory(z + 0.2_c * tanh(param<"W", mat<3, 3>> * z + param<"V", mat<3, 2>> * v + param<"b", vec<3>>),
+               0.5_c * sum(square(z - param<"target", vec<3>>)) + 0.05_c * dot(v, v) + softplus(param<"c"> * sum(z)),
+               sum(square(z)) * param<"terminal">);
 using neural_params = decltype(neural)::params_type<double>;
 }  // namespace
 
@@ -101,7 +100,8 @@ TEST_CASE("double integrator: the gradient is the hand-derived adjoint recursion
     std::vector<double> buffer(integrator.buffer_size(T)), d_controls(T);
     std::array<double, 2> d_s0{};
     integrator_params dP;
-    const auto result = integrator.cost_and_gradient(P, s0, controls, buffer, dP, d_controls, d_s0);
+    const auto result = integrator.cost_and_gradient(P, s0, controls, buffer,
+                                                     {.params = &dP, .controls = d_controls, .initial_state = d_s0});
     const hand_adjoint expected = by_hand(s0, controls);
     CHECK(result.steps == T);
     CHECK(result.step_evaluations == T);
@@ -123,7 +123,8 @@ TEST_CASE("double integrator: gradient descent on the controls lowers the cost")
   double previous = integrator.cost(P, s0, controls);
   const double initial = previous;
   for (int iteration = 0; iteration < 100; ++iteration) {
-    const double J = integrator.cost_and_gradient(P, s0, controls, buffer, dP, d_controls).cost;
+    const double J =
+        integrator.cost_and_gradient(P, s0, controls, buffer, {.params = &dP, .controls = d_controls}).cost;
     CHECK(J <= previous);
     previous = J;
     for (std::size_t t = 0; t < T; ++t) controls[t] -= 0.004 * d_controls[t];
@@ -143,7 +144,8 @@ TEST_CASE("a nonlinear system: every gradient against central differences") {
   std::vector<double> buffer(neural.buffer_size(T)), d_controls(2 * T);
   std::array<double, 3> d_s0{};
   neural_params dP;
-  const auto result = neural.cost_and_gradient(P, s0, controls, buffer, dP, d_controls, d_s0);
+  const auto result =
+      neural.cost_and_gradient(P, s0, controls, buffer, {.params = &dP, .controls = d_controls, .initial_state = d_s0});
   CHECK(mixed_error(result.cost, neural.cost(P, s0, controls)) <= 1e-15);
 
   const double h = 1e-6;
@@ -182,7 +184,8 @@ TEST_CASE("checkpointing: the same gradient bit for bit, in O(T/k + k) memory") 
   std::vector<double> stored_buffer(neural.buffer_size(T)), stored_d(2 * T);
   std::array<double, 3> stored_ds0{};
   neural_params stored_dP;
-  const auto stored = neural.cost_and_gradient(P, s0, controls, stored_buffer, stored_dP, stored_d, stored_ds0);
+  const auto stored = neural.cost_and_gradient(
+      P, s0, controls, stored_buffer, {.params = &stored_dP, .controls = stored_d, .initial_state = stored_ds0});
   CHECK(stored_buffer.size() == T * decltype(neural)::numbers_per_step);
 
   for (std::size_t k : {1u, 2u, 3u, 6u, 7u, 36u, 37u, 100u}) {
@@ -192,7 +195,8 @@ TEST_CASE("checkpointing: the same gradient bit for bit, in O(T/k + k) memory") 
     CHECK(buffer.size() == (stretches - 1) * 3 + std::min<std::size_t>(k, T) * decltype(neural)::numbers_per_step);
     std::array<double, 3> ds0{};
     neural_params dP;
-    const auto result = neural.cost_and_gradient(P, s0, controls, buffer, dP, d, ds0, checkpoints{k});
+    const auto result = neural.cost_and_gradient(P, s0, controls, buffer,
+                                                 {.params = &dP, .controls = d, .initial_state = ds0}, checkpoints{k});
     CHECK(result.cost == stored.cost);
     CHECK(d == stored_d);
     CHECK(ds0 == stored_ds0);
@@ -213,7 +217,8 @@ TEST_CASE("zero steps: the cost is the final cost of the initial state") {
   std::vector<double> none;
   std::array<double, 3> d_s0{};
   neural_params dP;
-  const auto result = neural.cost_and_gradient(P, s0, none, none, dP, none, d_s0);
+  const auto result =
+      neural.cost_and_gradient(P, s0, none, none, {.params = &dP, .controls = none, .initial_state = d_s0});
   const double terminal = P.get<"terminal">();
   CHECK(result.cost == doctest::Approx(terminal * (0.25 + 1 + 4)).epsilon(1e-15));
   for (std::size_t i = 0; i < 3; ++i) CHECK(d_s0[i] == doctest::Approx(2 * terminal * s0[i]).epsilon(1e-15));
@@ -233,14 +238,47 @@ TEST_CASE("wrong sizes throw before anything is written") {
            std::all_of(buffer.begin(), buffer.end(), [](double x) { return x == 7.0; });
   };
   const std::array<double, 3> wrong_state{1, 0, 0};
-  CHECK_THROWS_AS(integrator.cost_and_gradient(P, wrong_state, controls, buffer, dP, d_controls), shape_error);
+  CHECK_THROWS_AS(
+      integrator.cost_and_gradient(P, wrong_state, controls, buffer, {.params = &dP, .controls = d_controls}),
+      shape_error);
   std::vector<double> short_buffer(integrator.buffer_size(T) - 1, 7.0);
-  CHECK_THROWS_WITH_AS(integrator.cost_and_gradient(P, s0, controls, short_buffer, dP, d_controls),
-                       doctest::Contains("buffer_size"), shape_error);
+  CHECK_THROWS_WITH_AS(
+      integrator.cost_and_gradient(P, s0, controls, short_buffer, {.params = &dP, .controls = d_controls}),
+      doctest::Contains("buffer_size"), shape_error);
   std::vector<double> wrong_gradient(T + 1, 42.0);
-  CHECK_THROWS_AS(integrator.cost_and_gradient(P, s0, controls, buffer, dP, wrong_gradient), shape_error);
+  CHECK_THROWS_AS(integrator.cost_and_gradient(P, s0, controls, buffer, {.params = &dP, .controls = wrong_gradient}),
+                  shape_error);
   std::vector<double> checkpointed(integrator.buffer_size(T, checkpoints{3}) - 1, 7.0);
-  CHECK_THROWS_WITH_AS(integrator.cost_and_gradient(P, s0, controls, checkpointed, dP, d_controls, checkpoints{3}),
+  CHECK_THROWS_WITH_AS(integrator.cost_and_gradient(P, s0, controls, checkpointed,
+                                                    {.params = &dP, .controls = d_controls}, checkpoints{3}),
                        doctest::Contains("checkpoints{3}"), shape_error);
   CHECK(untouched());
+}
+
+TEST_CASE("outputs are optional: the rollout states, and no parameter gradient when not asked for") {
+  const auto P = integrator_matrices();
+  const std::array<double, 2> s0{1.0, -0.5};
+  const std::size_t T = 9;
+  const auto controls = random_vector(T, 11);
+  std::vector<double> buffer(integrator.buffer_size(T)), all_d(T), only_d(T), states((T + 1) * 2),
+      cost_states((T + 1) * 2);
+  integrator_params dP;
+  const auto all = integrator.cost_and_gradient(P, s0, controls, buffer, {.params = &dP, .controls = all_d});
+  const auto only = integrator.cost_and_gradient(P, s0, controls, buffer, {.controls = only_d, .states = states});
+  CHECK(only.cost == all.cost);
+  CHECK(only_d == all_d);  // the same recursion, without the parameter adjoints
+
+  // s_{t+1} = A s_t + B u_t, written out.
+  std::array<double, 2> x = s0;
+  for (std::size_t t = 0; t <= T; ++t) {
+    CHECK(states[2 * t] == doctest::Approx(x[0]).epsilon(1e-15));
+    CHECK(states[2 * t + 1] == doctest::Approx(x[1]).epsilon(1e-15));
+    if (t < T) x = {x[0] + dt * x[1] + dt * dt / 2 * controls[t], x[1] + dt * controls[t]};
+  }
+  CHECK(integrator.cost(P, s0, controls, cost_states) == all.cost);
+  CHECK(cost_states == states);
+
+  std::vector<double> wrong_states(2 * T, 0.0);
+  CHECK_THROWS_WITH_AS(integrator.cost(P, s0, controls, wrong_states), doctest::Contains("the states output"),
+                       shape_error);
 }

@@ -19,19 +19,18 @@
 //     same sweep with one direction, is checked on whole networks in
 //     test/modes).
 
+#include <doctest/doctest.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <functional>
 #include <random>
 #include <string>
-#include <vector>
-
-#include <doctest/doctest.h>
-
 #include <tapeless/eval/hessian.hpp>
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>
+#include <vector>
 
 namespace laws {
 
@@ -52,21 +51,21 @@ std::vector<double> flat(const V& v) {
 template <class F>
 std::vector<double> eval(F f, const inputs_of<F>& X) {
   return [&]<class... I>(type_list<I...>) {
-    return flat(tapeless::value(
-        f, tapeless::binding<typename I::name, tapeless::tensor_view<const double, typename I::shape>>{
-               X.template view<I>()}...));
+    return flat(
+        tapeless::value(f, tapeless::binding<typename I::name, tapeless::tensor_view<const double, typename I::shape>>{
+                               X.template view<I>()}...));
   }(typename tapeless::graph<F>::inputs{});
 }
 
 template <class F>
 std::vector<double> jvp(F f, const inputs_of<F>& X, const inputs_of<F>& U) {
   return [&]<class... I>(type_list<I...>) {
-    return flat(tapeless::jvp(f,
-                              tapeless::binding<typename I::name, tapeless::tensor_view<const double, typename I::shape>>{
-                                  X.template view<I>()}...,
-                              tapeless::tangent_binding<typename I::name,
-                                                        tapeless::tensor_view<const double, typename I::shape>>{
-                                  U.template view<I>()}...)
+    return flat(tapeless::jvp(
+                    f,
+                    tapeless::binding<typename I::name, tapeless::tensor_view<const double, typename I::shape>>{
+                        X.template view<I>()}...,
+                    tapeless::tangent_binding<typename I::name, tapeless::tensor_view<const double, typename I::shape>>{
+                        U.template view<I>()}...)
                     .tangent);
   }(typename tapeless::graph<F>::inputs{});
 }
@@ -116,16 +115,14 @@ inline double dot(const double* a, const double* b, std::size_t n) {
 }
 
 // |a - b| / max(1, |a|, |b|): relative for large values, absolute for small.
-inline double mixed_error(double a, double b) {
-  return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)});
-}
+inline double mixed_error(double a, double b) { return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)}); }
 
 struct options {
-  double lo = -2, hi = 2;        // inputs drawn uniformly from [lo, hi]
-  double fd_tolerance = 1e-7;    // JVP / VJP vs central differences
+  double lo = -2, hi = 2;      // inputs drawn uniformly from [lo, hi]
+  double fd_tolerance = 1e-7;  // JVP / VJP vs central differences
   double identity_tolerance = 1e-12;
   unsigned seed = 20261128;
-  int points = 3;                // random points tried
+  int points = 3;  // random points tried
 };
 
 // Runs every law for f. `reference(X)` returns f's value at X, computed

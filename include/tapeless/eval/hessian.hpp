@@ -25,24 +25,23 @@
 
 #include <array>
 #include <cstddef>
-#include <type_traits>
-
 #include <tapeless/core/params.hpp>
 #include <tapeless/core/shape.hpp>
 #include <tapeless/core/tensor.hpp>
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/wrt.hpp>
 #include <tapeless/math/dual.hpp>
+#include <type_traits>
 
 namespace tapeless {
 
 template <class E, class ParamSet, class InputValues>
 struct hvp_result {
   E value;
-  ParamSet grad;            // ∂f/∂θ
-  InputValues input_grad;   // ∂f/∂x, `input_grad.get<"x">()`
-  ParamSet hvp;             // the θ part of H v
-  InputValues input_hvp;    // the input part of H v
+  ParamSet grad;           // ∂f/∂θ
+  InputValues input_grad;  // ∂f/∂x, `input_grad.get<"x">()`
+  ParamSet hvp;            // the θ part of H v
+  InputValues input_hvp;   // the input part of H v
 };
 
 template <class E, std::size_t N, std::size_t Lanes>
@@ -154,8 +153,7 @@ auto run_hvp(const ParamSet& P, const typename ParamSet::element_type* dP, const
         }
       });
     };
-    out.value = forward_over_reverse<Root, ParamSet, direction, seed_leaves<true, true>, E>(P, seed, read,
-                                                                                           bindings...);
+    out.value = forward_over_reverse<Root, ParamSet, direction, seed_leaves<true, true>, E>(P, seed, read, bindings...);
   }
   return out;
 }
@@ -180,12 +178,11 @@ struct hvp_needs_a_direction {
 // The same with a direction in the inputs only.
 template <expression Root, detail::param_buffer ParamSet, detail::any_binding... B>
 auto hvp(Root, const ParamSet& P, const B&... bindings) {
-  static_assert((detail::is_tangent_binding<std::remove_cvref_t<B>>::value || ...) ||
-                    detail::hvp_needs_a_direction::value,
-                "tapeless: hvp(f, P, ...) needs a direction: a parameter direction hvp(f, P, dP, ...) or a "
-                "tangent<name>(...) for an input");
-  return detail::run_hvp<false, Root>(P, static_cast<const typename ParamSet::element_type*>(nullptr),
-                                      bindings...);
+  static_assert(
+      (detail::is_tangent_binding<std::remove_cvref_t<B>>::value || ...) || detail::hvp_needs_a_direction::value,
+      "tapeless: hvp(f, P, ...) needs a direction: a parameter direction hvp(f, P, dP, ...) or a "
+      "tangent<name>(...) for an input");
+  return detail::run_hvp<false, Root>(P, static_cast<const typename ParamSet::element_type*>(nullptr), bindings...);
 }
 
 template <expression Root, detail::any_binding... B>
@@ -205,8 +202,8 @@ auto hessian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
   constexpr std::size_t N = entries::size, W = pack::lanes;
   constexpr std::size_t slots = slot_layout<Root>::size;
   constexpr std::size_t params_bytes = entries::any_param ? ParamSet::size() * 3 * sizeof(dual<E, pack>) : 0;
-  static_assert(detail::fits_on_stack<slots * (sizeof(E) + sizeof(pack) + 2 * sizeof(dual<E, pack>)) +
-                                      params_bytes + N * N * sizeof(E)>());
+  static_assert(detail::fits_on_stack<slots*(sizeof(E) + sizeof(pack) + 2 * sizeof(dual<E, pack>)) + params_bytes +
+                                      N * N * sizeof(E)>());
   hessian_result<E, N, W> out{};
   if constexpr (!invalid<Root> && wrt_leaves::found && detail::reverse_call_fits<Root, ParamSet, B...>()) {
     using seeds = typename wrt_leaves::seeds;

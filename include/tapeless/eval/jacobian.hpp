@@ -27,7 +27,6 @@
 
 #include <array>
 #include <cstddef>
-
 #include <tapeless/core/shape.hpp>
 #include <tapeless/core/tensor.hpp>
 #include <tapeless/eval/api.hpp>
@@ -37,8 +36,8 @@ namespace tapeless {
 
 template <class V, class E, std::size_t M, std::size_t N, sweep_mode Mode, std::size_t Lanes>
 struct jacobian_result {
-  V value;                       // f at the point
-  tensor<E, mat<M, N>> matrix;   // matrix(i, j) = ∂f_i / ∂w_j
+  V value;                      // f at the point
+  tensor<E, mat<M, N>> matrix;  // matrix(i, j) = ∂f_i / ∂w_j
   static constexpr std::size_t rows = M;
   static constexpr std::size_t cols = N;
   static constexpr sweep_mode mode = Mode;
@@ -81,8 +80,8 @@ inline constexpr sweep_mode cheaper_mode = N <= M ? sweep_mode::forward : sweep_
 // goes to out(i, k). Returns f's value.
 template <class Root, class ParamSet, class Wrt, std::size_t K, class Direction, class Out, class... B>
 result_t<typename ParamSet::element_type, typename Root::shape> push_directions(const ParamSet& P,
-                                                                                const Direction& direction,
-                                                                                Out&& out, std::size_t& passes,
+                                                                                const Direction& direction, Out&& out,
+                                                                                std::size_t& passes,
                                                                                 const B&... bindings) {
   using E = typename ParamSet::element_type;
   using pack = direction_pack<E>;
@@ -185,7 +184,7 @@ auto jacobian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
   constexpr std::size_t M = Root::shape::size, N = wrt_leaves::layout::size;
   constexpr sweep_mode mode = Mode == sweep_mode::automatic ? detail::cheaper_mode<M, N> : Mode;
   using pack = detail::direction_pack<E>;
-  static_assert(detail::fits_on_stack<slot_layout<Root>::size * (sizeof(E) + sizeof(pack)) +
+  static_assert(detail::fits_on_stack<slot_layout<Root>::size*(sizeof(E) + sizeof(pack)) +
                                       (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(pack) : 0) +
                                       M * N * sizeof(E)>());
   jacobian_result<detail::result_t<E, typename Root::shape>, E, M, N, mode, detail::direction_pack<E>::lanes> out{};
@@ -217,8 +216,8 @@ auto jvp(Root, const ParamSet& P, wrt_t<Names...>, const tensor<D, mat<N, K>>& d
   if constexpr (N == n && !invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
                 detail::bindings_fit<Root, B...>()) {
     auto direction = [&](std::size_t j, std::size_t k) { return E(directions(j, k)); };
-    out.value = detail::push_directions<Root, ParamSet, wrt_leaves, K>(P, direction, out.tangent, out.passes_run,
-                                                                        bindings...);
+    out.value =
+        detail::push_directions<Root, ParamSet, wrt_leaves, K>(P, direction, out.tangent, out.passes_run, bindings...);
   }
   return out;
 }

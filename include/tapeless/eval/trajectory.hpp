@@ -8,7 +8,7 @@
 //   constexpr auto s = input<"s", vec<2>>;  constexpr auto u = input<"u", vec<1>>;
 //   constexpr auto ocp = trajectory(step, running_cost, final_cost);
 //   std::vector<double> buffer(ocp.buffer_size(T));          // the only memory
-//   auto r = ocp.cost_and_gradient(P, s0, controls, buffer, dP, d_controls);
+//   auto r = ocp.cost_and_gradient(P, s0, controls, buffer, {.params = &dP, .controls = d_controls});
 //
 // The gradient is the discrete adjoint recursion (docs/adjoint_method.md):
 //
@@ -42,8 +42,6 @@
 #include <cstddef>
 #include <span>
 #include <string>
-#include <type_traits>
-
 #include <tapeless/core/error.hpp>
 #include <tapeless/core/expr.hpp>
 #include <tapeless/core/graph.hpp>
@@ -54,6 +52,7 @@
 #include <tapeless/ops/add.hpp>
 #include <tapeless/ops/dot.hpp>
 #include <tapeless/ops/mul.hpp>
+#include <type_traits>
 
 namespace tapeless {
 
@@ -66,11 +65,23 @@ struct checkpoints {
   std::size_t every = 0;
 };
 
+// Where cost_and_gradient writes. Each output is optional: leave out what
+// is not wanted (a parameter gradient not asked for is not computed).
+//   {.params = &dP, .controls = d_controls, .initial_state = d_s0, .states = s}
+template <class PS>
+struct trajectory_gradient {
+  using element_type = typename PS::element_type;
+  PS* params = nullptr;                        // ∂J/∂θ, overwritten
+  std::span<element_type> controls = {};       // ∂J/∂u_t for t = 0 … T-1: T·U numbers
+  std::span<element_type> initial_state = {};  // ∂J/∂s_0: S numbers
+  std::span<element_type> states = {};         // the rollout s_0 … s_T: (T+1)·S numbers
+};
+
 template <class E>
 struct trajectory_result {
   E cost;
-  std::size_t steps;            // T
-  std::size_t step_evaluations; // forward evaluations of f and ℓ, recomputation included
+  std::size_t steps;             // T
+  std::size_t step_evaluations;  // forward evaluations of f and ℓ, recomputation included
 };
 
 namespace detail {
@@ -149,9 +160,13 @@ class trajectory_problem {
   }();
   static_assert(inputs_known, "tapeless: trajectory: see the input named above");
 
+  // The leaves the reverse sweep differentiates: the state, the control and,
+  // when their gradient is wanted, the parameters (never the adjoint input).
+  template <bool WithParams>
   struct seeds {
     template <class Leaf>
-    static constexpr bool seeded = param_leaf<Leaf> || (input_leaf<Leaf> && !std::is_same_v<Leaf, adjoint_input>);
+    static constexpr bool seeded = (WithParams && param_leaf<Leaf>) ||
+                                   (input_leaf<Leaf> && !std::is_same_v<Leaf, adjoint_input>);
   };
 
   static constexpr std::size_t S = state_shape::size;
@@ -160,8 +175,8 @@ class trajectory_problem {
   // Where f's and ℓ's results are in H's node list (node types hold
   // positions, so they are found by structural hash).
   template <class Part>
-  static constexpr std::size_t position_of = detail::graph_hashes<nodes>::table.find(
-      detail::graph_hashes<typename Part::nodes>::hashes[Part::size - 1]);
+  static constexpr std::size_t position_of =
+      detail::graph_hashes<nodes>::table.find(detail::graph_hashes<typename Part::nodes>::hashes[Part::size - 1]);
   static constexpr std::size_t next_state_position = position_of<Step>;
   static constexpr std::size_t cost_position = position_of<Cost>;
   static_assert(input_leaf<typename Step::root> || op_node_type<typename Step::root>,
@@ -171,8 +186,8 @@ class trajectory_problem {
   struct final_placeholder {
     using type = hamiltonian;
   };
-  using final_expr = std::remove_const_t<
-      typename std::conditional_t<has_final, std::type_identity<Final>, final_placeholder>::type>;
+  using final_expr =
+      std::remove_const_t<typename std::conditional_t<has_final, std::type_identity<Final>, final_placeholder>::type>;
   using union_expr = std::remove_const_t<decltype(hamiltonian{} + final_expr{})>;
 
  public:
@@ -193,53 +208,79 @@ class trajectory_problem {
   // Node values of one step (the unit of the stored trajectory).
   static constexpr std::size_t numbers_per_step = slots;
 
-  // J only: one step's node values on the stack, no buffer.
+  // J only: one step's node values on the stack, no buffer. With `states`
+  // ((T+1)·S numbers), also the rollout s_0 … s_T.
   template <detail::param_buffer PS>
   typename PS::element_type cost(const PS& P, std::span<const typename PS::element_type> s0,
-                                 std::span<const typename PS::element_type> controls) const {
+                                 std::span<const typename PS::element_type> controls,
+                                 std::span<typename PS::element_type> states = {}) const {
     using E = typename PS::element_type;
     static_assert(detail::params_fit<hamiltonian, PS>() && final_params_fit<PS>());
     detail::check_size("the initial state", s0.size(), S);
     const std::size_t T = steps_of(controls.size());
+    if (!states.empty()) detail::check_size("the states output", states.size(), (T + 1) * S);
     std::array<E, slots> values{};
     std::array<E, S> state{};
     std::copy(s0.begin(), s0.end(), state.begin());
     E total = E(0);
     for (std::size_t t = 0; t < T; ++t) {
+      if (!states.empty()) std::copy(state.begin(), state.end(), states.begin() + t * S);
       total += forward_step(values.data(), P, state.data(), controls.data() + t * U);
       std::copy_n(next_state(values.data()), S, state.begin());
     }
-    if constexpr (has_final) total += final_cost(P, state.data(), static_cast<E*>(nullptr), static_cast<E*>(nullptr));
+    if (!states.empty()) std::copy(state.begin(), state.end(), states.begin() + T * S);
+    if constexpr (has_final)
+      total += final_cost<false>(P, state.data(), static_cast<E*>(nullptr), static_cast<E*>(nullptr));
     return total;
   }
 
-  // J and its gradient with respect to θ (written to dP), the controls and
-  // optionally the initial state (d_s0 empty: not wanted). With
-  // checkpoints{k}, memory for O(T/k + k) states instead of T steps.
+  // J and the parts of its gradient `out` asks for (see trajectory_gradient):
+  //
+  //   problem.cost_and_gradient(P, s0, controls, buffer, {.params = &dP, .controls = d_controls});
+  //
+  // With checkpoints{k}, memory for O(T/k + k) states instead of T steps.
   template <detail::param_buffer PS>
   trajectory_result<typename PS::element_type> cost_and_gradient(
       const PS& P, std::span<const typename PS::element_type> s0, std::span<const typename PS::element_type> controls,
-      std::span<typename PS::element_type> buffer, PS& dP, std::span<typename PS::element_type> d_controls,
-      std::span<typename PS::element_type> d_s0 = {}, checkpoints plan = {}) const {
+      std::span<typename PS::element_type> buffer, const trajectory_gradient<PS>& out, checkpoints plan = {}) const {
+    if (out.params)
+      return run_adjoint<true>(P, s0, controls, buffer, out, plan);
+    else
+      return run_adjoint<false>(P, s0, controls, buffer, out, plan);
+  }
+
+ private:
+  template <bool WithParams, class PS>
+  trajectory_result<typename PS::element_type> run_adjoint(const PS& P, std::span<const typename PS::element_type> s0,
+                                                           std::span<const typename PS::element_type> controls,
+                                                           std::span<typename PS::element_type> buffer,
+                                                           const trajectory_gradient<PS>& gradient,
+                                                           checkpoints plan) const {
     using E = typename PS::element_type;
     static_assert(detail::params_fit<hamiltonian, PS>() && final_params_fit<PS>());
     // Every size first: nothing is written when one is wrong.
     detail::check_size("the initial state", s0.size(), S);
     const std::size_t T = steps_of(controls.size());
-    detail::check_size("the control gradient", d_controls.size(), controls.size());
-    if (!d_s0.empty()) detail::check_size("the initial-state gradient", d_s0.size(), S);
+    if (!gradient.controls.empty()) detail::check_size("the control gradient", gradient.controls.size(), T * U);
+    if (!gradient.initial_state.empty())
+      detail::check_size("the initial-state gradient", gradient.initial_state.size(), S);
+    if (!gradient.states.empty()) detail::check_size("the states output", gradient.states.size(), (T + 1) * S);
     const std::size_t k = stretch_length(T, plan);
     const std::size_t needed = buffer_size(T, plan);
     if (buffer.size() < needed)
-      throw shape_error("tapeless: trajectory: the buffer has " + std::to_string(buffer.size()) +
-                        " numbers; " + std::to_string(T) + " steps need buffer_size(T" +
+      throw shape_error("tapeless: trajectory: the buffer has " + std::to_string(buffer.size()) + " numbers; " +
+                        std::to_string(T) + " steps need buffer_size(T" +
                         (plan.every == 0 ? std::string() : ", checkpoints{" + std::to_string(k) + "}") +
                         ") = " + std::to_string(needed));
 
     trajectory_result<E> out{E(0), T, 0};
-    dP.fill(E(0));
+    E* dP = nullptr;
+    if constexpr (WithParams) {
+      gradient.params->fill(E(0));
+      dP = gradient.params->data();
+    }
     const std::size_t stretches = T == 0 ? 0 : (T + k - 1) / k;
-    E* saved_states = buffer.data();                   // states at t = k, 2k, …
+    E* saved_states = buffer.data();                                                 // states at t = k, 2k, …
     E* stretch_values = buffer.data() + (stretches == 0 ? 0 : (stretches - 1) * S);  // k steps' node values
     auto step_values = [&](std::size_t t) { return stretch_values + (t % k) * slots; };
 
@@ -249,16 +290,19 @@ class trajectory_problem {
     std::copy(s0.begin(), s0.end(), state.begin());
     for (std::size_t t = 0; t < T; ++t) {
       if (t % k == 0 && t > 0) std::copy(state.begin(), state.end(), saved_states + (t / k - 1) * S);
+      if (!gradient.states.empty()) std::copy(state.begin(), state.end(), gradient.states.begin() + t * S);
       out.cost += forward_step(step_values(t), P, state.data(), controls.data() + t * U);
       std::copy_n(next_state(step_values(t)), S, state.begin());
     }
+    if (!gradient.states.empty()) std::copy(state.begin(), state.end(), gradient.states.begin() + T * S);
     out.step_evaluations = T;
 
     // λ_T from the final cost (0 without one).
     std::array<E, S> lambda{};
-    if constexpr (has_final) out.cost += final_cost(P, state.data(), lambda.data(), dP.data());
+    if constexpr (has_final) out.cost += final_cost<WithParams>(P, state.data(), lambda.data(), dP);
 
     // Reverse, stretch by stretch from the last.
+    std::array<E, U> d_control{};
     for (std::size_t c = stretches; c-- > 0;) {
       const std::size_t first = c * k, end = std::min(T, first + k);
       if (c + 1 < stretches) {
@@ -270,23 +314,16 @@ class trajectory_problem {
         }
         out.step_evaluations += end - first;
       }
-      for (std::size_t t = end; t-- > first;)
-        reverse_step(step_values(t), P, lambda.data(), dP.data(), d_controls.data() + t * U);
+      for (std::size_t t = end; t-- > first;) {
+        reverse_step<WithParams>(step_values(t), P, lambda.data(), dP, d_control.data());
+        if (!gradient.controls.empty())
+          std::copy(d_control.begin(), d_control.end(), gradient.controls.begin() + t * U);
+      }
     }
-    if (!d_s0.empty()) std::copy(lambda.begin(), lambda.end(), d_s0.begin());
+    if (!gradient.initial_state.empty()) std::copy(lambda.begin(), lambda.end(), gradient.initial_state.begin());
     return out;
   }
 
-  // The same, with the buffer size set by the checkpoint interval.
-  template <detail::param_buffer PS>
-  trajectory_result<typename PS::element_type> cost_and_gradient(
-      const PS& P, std::span<const typename PS::element_type> s0, std::span<const typename PS::element_type> controls,
-      std::span<typename PS::element_type> buffer, PS& dP, std::span<typename PS::element_type> d_controls,
-      checkpoints plan) const {
-    return cost_and_gradient(P, s0, controls, buffer, dP, d_controls, {}, plan);
-  }
-
- private:
   // Steps per stretch between checkpoints: k, or T when every step is kept.
   static constexpr std::size_t stretch_length(std::size_t steps, checkpoints plan) {
     const std::size_t T = std::max<std::size_t>(steps, 1);
@@ -328,7 +365,7 @@ class trajectory_problem {
 
   // One step of the adjoint recursion: lambda holds λ_{t+1} on entry and
   // λ_t on return; ∂J/∂u_t is written, step t's ∂J/∂θ added to dP.
-  template <class PS, class E>
+  template <bool WithParams, class PS, class E>
   static void reverse_step(E* values, const PS& P, E* lambda, E* dP, E* d_control) {
     std::copy_n(lambda, S, values + layout::template offset<adjoint_input>);
     std::array<E, slots> adjoints{};
@@ -338,19 +375,20 @@ class trajectory_problem {
     arrays.params = P.data();
     arrays.param_adjoints = dP;
     detail::adjoint_view(arrays, detail::root_location<hamiltonian, PS>{})[0] = E(1);
-    detail::reverse_sweep<hamiltonian, PS, seeds>(arrays);
+    detail::reverse_sweep<hamiltonian, PS, seeds<WithParams>>(arrays);
     std::copy_n(adjoints.data() + layout::template offset<control_input>, U, d_control);
     std::copy_n(adjoints.data() + layout::template offset<state_input>, S, lambda);
   }
 
-  // φ(s_T); with lambda, also λ_T = ∂φ/∂s_T and ∂φ/∂θ added to dP.
-  template <class PS, class E>
+  // φ(s_T); with lambda, also λ_T = ∂φ/∂s_T (and with WithParams ∂φ/∂θ
+  // added to dP).
+  template <bool WithParams, class PS, class E>
   static E final_cost(const PS& P, const E* state, E* lambda, E* dP) {
     using final_layout = slot_layout<final_expr>;
     using final_state = input_t<name_of<StateName>, state_shape>;
-    static_assert(detail::list_contains<final_state, typename graph<final_expr>::inputs> &&
-                      graph<final_expr>::inputs::size == 1,
-                  "tapeless: trajectory: the final cost must read the state input and no other");
+    static_assert(
+        detail::list_contains<final_state, typename graph<final_expr>::inputs> && graph<final_expr>::inputs::size == 1,
+        "tapeless: trajectory: the final cost must read the state input and no other");
     workspace<final_expr, E> ws;
     std::copy_n(state, S, ws.values.data() + final_layout::template offset<final_state>);
     detail::sweep_arrays<E, E> arrays;
@@ -363,7 +401,7 @@ class trajectory_problem {
     if (lambda) {
       ws.adjoints.fill(E(0));
       detail::adjoint_view(arrays, detail::root_location<final_expr, PS>{})[0] = E(1);
-      detail::reverse_sweep<final_expr, PS, detail::seed_leaves<true, true>>(arrays);
+      detail::reverse_sweep<final_expr, PS, detail::seed_leaves<WithParams, true>>(arrays);
       std::copy_n(ws.adjoints.data() + final_layout::template offset<final_state>, S, lambda);
     }
     return phi;

@@ -10,15 +10,13 @@
 
 #include <array>
 #include <cstddef>
-#include <type_traits>
-
-#include <xsimd/xsimd.hpp>
-
 #include <tapeless/core/graph.hpp>
 #include <tapeless/core/name.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/core/workspace.hpp>
 #include <tapeless/simd/lane_pack.hpp>
+#include <type_traits>
+#include <xsimd/xsimd.hpp>
 
 namespace tapeless {
 
@@ -47,8 +45,8 @@ struct named_twice_in_wrt {
 // The input or parameter of Root called Name; void after a static_assert
 // when there is none.
 template <class Root, class Name,
-          class Found = filter_t<concat_t<typename graph<Root>::inputs, typename graph<Root>::params>,
-                                 named<Name>::template is>>
+          class Found =
+              filter_t<concat_t<typename graph<Root>::inputs, typename graph<Root>::params>, named<Name>::template is>>
 struct wrt_leaf {
   static_assert(no_input_or_parameter_named<Name>::value,
                 "tapeless: wrt<name>: the expression has no input or parameter of that name (the name is the "

@@ -16,9 +16,8 @@
 // There is deliberately no fma for duals: math::multiply_add then computes
 // acc += a b with the product rule, unfused, as for builtin floats.
 
-#include <type_traits>
-
 #include <tapeless/math/number.hpp>
+#include <type_traits>
 
 namespace tapeless {
 

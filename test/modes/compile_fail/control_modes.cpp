@@ -23,5 +23,5 @@ void use() {
   decltype(problem)::params_type<double> Q, dQ;
   std::vector<double> controls(4), d(4), buffer(problem.buffer_size(4));
   const std::array<double, 2> s0{1, 0};
-  (void)problem.cost_and_gradient(Q, s0, controls, buffer, dQ, d);
+  (void)problem.cost_and_gradient(Q, s0, controls, buffer, {.params = &dQ, .controls = d});
 }
