@@ -47,14 +47,20 @@ struct matmul_op : structural {
   template <class YDot, class ADot, class A, class B, class Y>
   static void jvp(arg_t<0>, YDot ydot, ADot adot, A, B b, Y) {
     for (std::size_t i = 0; i < Y::shape::rows; ++i)
-      for (std::size_t j = 0; j < Y::shape::cols; ++j)
-        for (std::size_t k = 0; k < A::shape::cols; ++k) math::multiply_add(ydot(i, j), adot(i, k), b(k, j));
+      for (std::size_t j = 0; j < Y::shape::cols; ++j) {
+        auto acc = ydot(i, j);  // a local: see matvec's JVP
+        for (std::size_t k = 0; k < A::shape::cols; ++k) math::multiply_add(acc, adot(i, k), b(k, j));
+        ydot(i, j) = acc;
+      }
   }
   template <class YDot, class BDot, class A, class B, class Y>
   static void jvp(arg_t<1>, YDot ydot, BDot bdot, A a, B, Y) {
     for (std::size_t i = 0; i < Y::shape::rows; ++i)
-      for (std::size_t j = 0; j < Y::shape::cols; ++j)
-        for (std::size_t k = 0; k < A::shape::cols; ++k) math::multiply_add(ydot(i, j), a(i, k), bdot(k, j));
+      for (std::size_t j = 0; j < Y::shape::cols; ++j) {
+        auto acc = ydot(i, j);
+        for (std::size_t k = 0; k < A::shape::cols; ++k) math::multiply_add(acc, a(i, k), bdot(k, j));
+        ydot(i, j) = acc;
+      }
   }
 };
 

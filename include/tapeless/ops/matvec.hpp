@@ -37,15 +37,23 @@ struct matvec_op : structural {
     }
   }
 
+  // Each row sums in a local: through the view the compiler must assume
+  // ydot may alias the other operands and store after every term.
   template <class YDot, class ADot, class A, class X, class Y>
   static void jvp(arg_t<0>, YDot ydot, ADot adot, A, X x, Y) {
-    for (std::size_t i = 0; i < A::shape::rows; ++i)
-      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(ydot[i], adot(i, j), x[j]);
+    for (std::size_t i = 0; i < A::shape::rows; ++i) {
+      auto acc = ydot[i];
+      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(acc, adot(i, j), x[j]);
+      ydot[i] = acc;
+    }
   }
   template <class YDot, class XDot, class A, class X, class Y>
   static void jvp(arg_t<1>, YDot ydot, XDot xdot, A a, X, Y) {
-    for (std::size_t i = 0; i < A::shape::rows; ++i)
-      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(ydot[i], a(i, j), xdot[j]);
+    for (std::size_t i = 0; i < A::shape::rows; ++i) {
+      auto acc = ydot[i];
+      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(acc, a(i, j), xdot[j]);
+      ydot[i] = acc;
+    }
   }
 };
 
