@@ -10,7 +10,7 @@
 // column J e_j; a reverse sweep pulls one cotangent back and yields one row
 // e_iᵀ J. Both cost a small multiple of evaluating f, so the matrix takes n
 // forward or m reverse sweeps, and the cheaper choice is the one with fewer
-// (docs/forward_mode.md). The choice is made at compile time from n and m;
+// (docs/jacobians.md). The choice is made at compile time from n and m;
 // `jacobian<sweep_mode::forward>(...)` or `<sweep_mode::reverse>` forces
 // one.
 //
@@ -70,10 +70,11 @@ struct directions_need_one_row_per_wrt_entry {
   static constexpr bool value = false;
 };
 
-// Fewer sweeps wins; a tie goes to forward mode, whose passes skip the
-// separate forward sweep and the clearing of adjoints.
+// Fewer sweeps wins. A tie (n = m) goes to reverse mode: at equal passes
+// its passes were measured cheaper, 5-15% fewer instructions on the MLPs of
+// bench/jacobian_modes.cpp (bench/RESULTS.md).
 template <std::size_t M, std::size_t N>
-inline constexpr sweep_mode cheaper_mode = N <= M ? sweep_mode::forward : sweep_mode::reverse;
+inline constexpr sweep_mode cheaper_mode = N < M ? sweep_mode::forward : sweep_mode::reverse;
 
 // J D for K directions (the columns of D): K forward sweeps, run `lanes`
 // at a time. `direction(j, k)` is entry j of direction k; column k of J D
