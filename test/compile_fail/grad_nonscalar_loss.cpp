@@ -1,5 +1,5 @@
 // value_and_grad of a vector-valued expression (W * x is a vec<3>).
-// expect: tapeless: value_and_grad(f, ...) needs a scalar f; for a vector-valued f use vjp(f, P, cotangent, ...) or jvp
+// expect: tapeless: value_and_grad(f, ...) needs a scalar f (so do hvp and hessian); for a vector-valued f use vjp(f, P, cotangent, ...), jvp or jacobian
 // expect: vec<3>
 // expect-errors: 1
 #include <array>

@@ -226,3 +226,29 @@ TEST_CASE("dual numbers through the value rules agree with the tangent rules awa
   CHECK(out.value == doctest::Approx(reference.value).epsilon(1e-15));
   CHECK(out.tangent == doctest::Approx(reference.tangent).epsilon(1e-14));
 }
+
+TEST_CASE("hvp with a parameter buffer f does not use, and of a constant") {
+  // P belongs to a bigger model; f reads none of its parameters.
+  constexpr auto z = input<"z", vec<3>>;
+  constexpr auto model = sum(square(z)) * param<"w">;
+  constexpr auto f = sum(square(z));
+  params<decltype(model), double> P, V;
+  P.fill(2);
+  V.fill(1);
+  const std::array<double, 3> zv{1, -2, 3}, dz{0.5, 0.25, -1};
+  const auto along_p = hvp(f, P, V, bind<"z">(zv));
+  const auto along_z = hvp(f, P, bind<"z">(zv), tangent<"z">(dz));
+  CHECK(along_p.value == 14);
+  CHECK(along_p.grad.get<"w">() == 0);
+  CHECK(along_p.hvp.get<"w">() == 0);
+  for (std::size_t k = 0; k < 3; ++k) {
+    CHECK(along_p.input_grad.get<"z">()[k] == 2 * zv[k]);
+    CHECK(along_p.input_hvp.get<"z">()[k] == 0);          // the direction moves no leaf of f
+    CHECK(along_z.input_hvp.get<"z">()[k] == 2 * dz[k]);  // H = 2 I
+  }
+
+  // A constant: value only, every derivative zero.
+  params<decltype(2_c), double> none;
+  const auto c = hvp(2_c, none, none);
+  CHECK(c.value == 2);
+}

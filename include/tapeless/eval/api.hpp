@@ -293,8 +293,8 @@ constexpr bool reverse_call_fits() {
   constexpr bool scalar_loss = Root::shape::rank == 0;
   if constexpr (!scalar_loss)
     static_assert(loss_is_not_scalar<typename Root::shape>::value,
-                  "tapeless: value_and_grad(f, ...) needs a scalar f; for a vector-valued f use "
-                  "vjp(f, P, cotangent, ...) or jvp (the shape of f is the template argument above)");
+                  "tapeless: value_and_grad(f, ...) needs a scalar f (so do hvp and hessian); for a vector-valued f "
+                  "use vjp(f, P, cotangent, ...), jvp or jacobian (the shape of f is the template argument above)");
   return scalar_loss && params_fit<Root, ParamSet>() && bindings_fit<Root, B...>();
 }
 

@@ -79,8 +79,8 @@ typename ParamSet::element_type forward_over_reverse(const ParamSet& P, Seed&& s
   using number = dual<E, D>;
   using param_list = typename graph<Root>::params;
   constexpr std::size_t slots = slot_layout<Root>::size;
-  constexpr bool params_move = seeds_any<TangentSeeds, param_list>::value;
-  constexpr bool params_pulled = seeds_any<AdjointSeeds, param_list>::value;
+  [[maybe_unused]] constexpr bool params_move = seeds_any<TangentSeeds, param_list>::value;
+  [[maybe_unused]] constexpr bool params_pulled = seeds_any<AdjointSeeds, param_list>::value;
 
   // Forward: values, and their tangents along the direction(s).
   std::array<E, slots> values;
@@ -101,30 +101,30 @@ typename ParamSet::element_type forward_over_reverse(const ParamSet& P, Seed&& s
   forward.param_tangents = param_tangents.data();
   tangent_sweep<Root, ParamSet, TangentSeeds>(forward);
   const E f = read_value<Root, ParamSet>(forward);
-  if constexpr (!root_active<Root, AdjointSeeds>) return f;
+  if constexpr (root_active<Root, AdjointSeeds>) {
+    // Reverse, on duals: parameters that move become duals too.
+    std::array<number, slots> dual_values;
+    std::array<number, slots> adjoints;
+    for (std::size_t k = 0; k < slots; ++k) dual_values[k] = number(values[k], tangents[k]);
+    adjoints.fill(number(E(0)));
+    std::array<number, params_move ? ParamSet::size() : 0> dual_params;
+    for (std::size_t k = 0; k < dual_params.size(); ++k) dual_params[k] = number(P.data()[k], param_tangents[k]);
+    std::array<number, params_pulled ? ParamSet::size() : 0> param_adjoints;
+    param_adjoints.fill(number(E(0)));
 
-  // Reverse, on duals: parameters that move become duals too.
-  std::array<number, slots> dual_values;
-  std::array<number, slots> adjoints;
-  for (std::size_t k = 0; k < slots; ++k) dual_values[k] = number(values[k], tangents[k]);
-  adjoints.fill(number(E(0)));
-  std::array<number, params_move ? ParamSet::size() : 0> dual_params;
-  for (std::size_t k = 0; k < dual_params.size(); ++k) dual_params[k] = number(P.data()[k], param_tangents[k]);
-  std::array<number, params_pulled ? ParamSet::size() : 0> param_adjoints;
-  param_adjoints.fill(number(E(0)));
-
-  using param_number = std::conditional_t<params_move, number, E>;
-  sweep_arrays<number, param_number, number> reverse;
-  reverse.values = dual_values.data();
-  reverse.adjoints = adjoints.data();
-  if constexpr (params_move)
-    reverse.params = dual_params.data();
-  else
-    reverse.params = P.data();
-  reverse.param_adjoints = param_adjoints.data();
-  adjoint_view(reverse, root_location<Root, ParamSet>{})[0] += number(E(1));
-  reverse_sweep<Root, ParamSet, AdjointSeeds>(reverse);
-  read(static_cast<const number*>(adjoints.data()), static_cast<const number*>(param_adjoints.data()));
+    using param_number = std::conditional_t<params_move, number, E>;
+    sweep_arrays<number, param_number, number> reverse;
+    reverse.values = dual_values.data();
+    reverse.adjoints = adjoints.data();
+    if constexpr (params_move)
+      reverse.params = dual_params.data();
+    else
+      reverse.params = P.data();
+    reverse.param_adjoints = param_adjoints.data();
+    adjoint_view(reverse, root_location<Root, ParamSet>{})[0] += number(E(1));
+    reverse_sweep<Root, ParamSet, AdjointSeeds>(reverse);
+    read(static_cast<const number*>(adjoints.data()), static_cast<const number*>(param_adjoints.data()));
+  }
   return f;
 }
 
@@ -135,15 +135,19 @@ auto run_hvp(const ParamSet& P, const typename ParamSet::element_type* dP, const
   hvp_result<E, ParamSet, input_values<Root, E>> out{};
   if constexpr (!invalid<Root> && reverse_call_fits<Root, ParamSet, B...>()) {
     using direction = tangent_seeds<ParamDirection, std::remove_cvref_t<B>...>;
+    // P may hold more parameters than f uses; with none used, there are no
+    // parameter arrays at all (and the results stay zero).
+    constexpr bool uses_params = graph<Root>::params::size > 0;
     auto seed = [&](E*, E* param_tangents) {
-      if constexpr (ParamDirection)
+      if constexpr (ParamDirection && uses_params)
         for (std::size_t k = 0; k < ParamSet::size(); ++k) param_tangents[k] = dP[k];
     };
     auto read = [&](const dual<E>* adjoints, const dual<E>* param_adjoints) {
-      for (std::size_t k = 0; k < ParamSet::size(); ++k) {
-        out.grad.data()[k] = param_adjoints[k].value;
-        out.hvp.data()[k] = param_adjoints[k].tangent;
-      }
+      if constexpr (uses_params)
+        for (std::size_t k = 0; k < ParamSet::size(); ++k) {
+          out.grad.data()[k] = param_adjoints[k].value;
+          out.hvp.data()[k] = param_adjoints[k].tangent;
+        }
       for_each_type(typename graph<Root>::inputs{}, [&]<class I>() {
         constexpr std::size_t from = layout::template offset<I>;
         constexpr std::size_t to = input_values<Root, E>::template offset_of<I>();
@@ -199,13 +203,13 @@ auto hessian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
   using pack = detail::direction_pack<E>;
   using wrt_leaves = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>;
   using entries = typename wrt_leaves::layout;
-  constexpr std::size_t N = entries::size, W = pack::lanes;
+  constexpr std::size_t N = wrt_leaves::size, W = pack::lanes;
   constexpr std::size_t slots = slot_layout<Root>::size;
   constexpr std::size_t params_bytes = entries::any_param ? ParamSet::size() * 3 * sizeof(dual<E, pack>) : 0;
-  static_assert(detail::fits_on_stack<slots*(sizeof(E) + sizeof(pack) + 2 * sizeof(dual<E, pack>)) + params_bytes +
-                                      N * N * sizeof(E)>());
+  constexpr bool fits = detail::fits_on_stack<slots*(sizeof(E) + sizeof(pack) + 2 * sizeof(dual<E, pack>)) +
+                                              params_bytes + N * N * sizeof(E)>();
   hessian_result<E, N, W> out{};
-  if constexpr (!invalid<Root> && wrt_leaves::found && detail::reverse_call_fits<Root, ParamSet, B...>()) {
+  if constexpr (fits && !invalid<Root> && wrt_leaves::found && detail::reverse_call_fits<Root, ParamSet, B...>()) {
     using seeds = typename wrt_leaves::seeds;
     for (std::size_t first = 0; first < N; first += W) {
       // Lane l carries the unit vector of entry first + l.

@@ -41,8 +41,8 @@ struct jacobian_result {
   static constexpr std::size_t rows = M;
   static constexpr std::size_t cols = N;
   static constexpr sweep_mode mode = Mode;
-  // Directions pushed forward (n columns) or pulled back (m rows): one sweep
-  // each in the seed's cost argument.
+  // Directions pushed forward (n columns) or pulled back (m rows). The seed's
+  // cost argument counts one sweep per direction.
   static constexpr std::size_t sweeps = Mode == sweep_mode::forward ? N : M;
   static constexpr std::size_t lanes = Lanes;
   // Trips through the graph, `lanes` directions at a time.
@@ -182,14 +182,14 @@ template <sweep_mode Mode = sweep_mode::automatic, expression Root, detail::para
 auto jacobian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
   using E = typename ParamSet::element_type;
   using wrt_leaves = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>;
-  constexpr std::size_t M = Root::shape::size, N = wrt_leaves::layout::size;
+  constexpr std::size_t M = Root::shape::size, N = wrt_leaves::size;
   constexpr sweep_mode mode = Mode == sweep_mode::automatic ? detail::cheaper_mode<M, N> : Mode;
   using pack = detail::direction_pack<E>;
-  static_assert(detail::fits_on_stack<slot_layout<Root>::size*(sizeof(E) + sizeof(pack)) +
-                                      (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(pack) : 0) +
-                                      M * N * sizeof(E)>());
+  constexpr bool fits = detail::fits_on_stack<slot_layout<Root>::size*(sizeof(E) + sizeof(pack)) +
+                                              (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(pack) : 0) +
+                                              M * N * sizeof(E)>();
   jacobian_result<detail::result_t<E, typename Root::shape>, E, M, N, mode, detail::direction_pack<E>::lanes> out{};
-  if constexpr (!invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
+  if constexpr (fits && !invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
                 detail::bindings_fit<Root, B...>()) {
     if constexpr (mode == sweep_mode::forward)
       detail::jacobian_by_columns<Root, ParamSet, wrt_leaves>(P, out, bindings...);
@@ -206,15 +206,17 @@ template <expression Root, detail::param_buffer ParamSet, class... Names, class 
 auto jvp(Root, const ParamSet& P, wrt_t<Names...>, const tensor<D, mat<N, K>>& directions, const B&... bindings) {
   using E = typename ParamSet::element_type;
   using wrt_leaves = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>;
-  constexpr std::size_t n = wrt_leaves::layout::size;
-  if constexpr (N != n)
+  constexpr std::size_t n = wrt_leaves::size;
+  if constexpr (wrt_leaves::found && N != n)
     static_assert(detail::directions_need_one_row_per_wrt_entry<N, n>::value,
                   "tapeless: jvp(f, P, wrt<...>, D, ...): D must be an n x K matrix, one row per entry of the wrt "
                   "variables (given rows, then n, are the template arguments above)");
-  directional_derivatives<detail::result_t<E, typename Root::shape>, E, Root::shape::size, K,
-                          detail::direction_pack<E>::lanes>
-      out{};
-  if constexpr (N == n && !invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
+  using pack = detail::direction_pack<E>;
+  constexpr bool fits = detail::fits_on_stack<slot_layout<Root>::size*(sizeof(E) + sizeof(pack)) +
+                                              (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(pack) : 0) +
+                                              Root::shape::size * K * sizeof(E)>();
+  directional_derivatives<detail::result_t<E, typename Root::shape>, E, Root::shape::size, K, pack::lanes> out{};
+  if constexpr (fits && N == n && !invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
                 detail::bindings_fit<Root, B...>()) {
     auto direction = [&](std::size_t j, std::size_t k) { return E(directions(j, k)); };
     out.value =

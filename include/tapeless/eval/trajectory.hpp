@@ -22,8 +22,8 @@
 // λ_{t+1} held fixed: one reverse sweep over the graph of H per step gives
 // λ_t, ∂J/∂u_t and step t's share of ∂J/∂θ.
 //
-// Memory. The forward rollout stores, for each step, every node value of H's
-// graph that the reverse sweep reads; the reverse pass then walks the steps
+// Memory. The forward rollout stores, for each step, the node values of H's
+// graph (its whole workspace slot array); the reverse pass then walks the steps
 // backwards, once. With checkpoints{k}, only every k-th state is kept and
 // the node values of one stretch of k steps at a time are recomputed from
 // its checkpoint just before the reverse pass needs them: memory for
@@ -142,24 +142,6 @@ class trajectory_problem {
                 "tapeless: trajectory: neither the step nor the running cost reads the state input (input<\"s\", S> "
                 "with S the step's shape, or the name given as trajectory<State, Control>)");
 
-  // Every input is the state, the control or the adjoint.
-  template <class I>
-  static constexpr bool known_input = std::is_same_v<I, state_input> || std::is_same_v<I, adjoint_input> ||
-                                      std::is_same_v<typename I::name, name_of<ControlName>>;
-  static constexpr bool inputs_known = [] {
-    bool ok = true;
-    detail::for_each_type(inputs{}, [&]<class I>() {
-      if constexpr (!known_input<I>) {
-        static_assert(detail::trajectory_input_is_not_state_or_control<I>::value,
-                      "tapeless: trajectory: the step and costs may read only the state and the control inputs (the "
-                      "other input is the template argument above)");
-        ok = false;
-      }
-    });
-    return ok;
-  }();
-  static_assert(inputs_known, "tapeless: trajectory: see the input named above");
-
   // The leaves the reverse sweep differentiates: the state, the control and,
   // when their gradient is wanted, the parameters (never the adjoint input).
   template <bool WithParams>
@@ -192,6 +174,24 @@ class trajectory_problem {
 
  public:
   using control_shape = typename control_input::shape;
+
+  // Every input is the state, the control or the adjoint; trajectory()
+  // evaluates this, which reports any other input once.
+  template <class I>
+  static constexpr bool known_input = std::is_same_v<I, state_input> || std::is_same_v<I, adjoint_input> ||
+                                      std::is_same_v<typename I::name, name_of<ControlName>>;
+  static constexpr bool inputs_known = [] {
+    bool ok = true;
+    detail::for_each_type(inputs{}, [&]<class I>() {
+      if constexpr (!known_input<I>) {
+        static_assert(detail::trajectory_input_is_not_state_or_control<I>::value,
+                      "tapeless: trajectory: the step and costs may read only the state and the control inputs (the "
+                      "other input is the template argument above)");
+        ok = false;
+      }
+    });
+    return ok;
+  }();
 
   // A parameter buffer holding every parameter of the step and the costs.
   template <class E = double>
@@ -367,6 +367,9 @@ class trajectory_problem {
   // λ_t on return; ∂J/∂u_t is written, step t's ∂J/∂θ added to dP.
   template <bool WithParams, class PS, class E>
   static void reverse_step(E* values, const PS& P, E* lambda, E* dP, E* d_control) {
+    // The stored values of ⟨λ, f⟩ and of H were computed with λ = 0 and are
+    // now stale; no rule reads them: the VJPs of dot, mul and add read only
+    // their arguments (f, and the λ written here).
     std::copy_n(lambda, S, values + layout::template offset<adjoint_input>);
     std::array<E, slots> adjoints{};
     detail::sweep_arrays<E, E> arrays;
@@ -415,8 +418,10 @@ class trajectory_problem {
 template <fixed_string StateName = "s", fixed_string ControlName = "u", expression Step, expression Cost,
           class Final = no_final_cost>
 constexpr auto trajectory(Step, Cost, Final = {}) {
-  return trajectory_problem<StateName, ControlName, std::remove_const_t<Step>, std::remove_const_t<Cost>,
-                            std::remove_const_t<Final>>{};
+  using problem = trajectory_problem<StateName, ControlName, std::remove_const_t<Step>, std::remove_const_t<Cost>,
+                                     std::remove_const_t<Final>>;
+  (void)problem::inputs_known;
+  return problem{};
 }
 
 }  // namespace tapeless

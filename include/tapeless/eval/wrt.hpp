@@ -42,15 +42,12 @@ struct named_twice_in_wrt {
   static constexpr bool value = false;
 };
 
-// The input or parameter of Root called Name; void after a static_assert
-// when there is none.
+// The input or parameter of Root called Name; void when there is none
+// (wrt_of reports it).
 template <class Root, class Name,
           class Found =
               filter_t<concat_t<typename graph<Root>::inputs, typename graph<Root>::params>, named<Name>::template is>>
 struct wrt_leaf {
-  static_assert(no_input_or_parameter_named<Name>::value,
-                "tapeless: wrt<name>: the expression has no input or parameter of that name (the name is the "
-                "template argument above)");
   using type = void;
 };
 template <class Root, class Name, class Leaf>
@@ -89,6 +86,13 @@ struct wrt_layout {
   }
 };
 
+template <class Root, class ParamSet, class Leaves>
+struct wrt_layout_of;
+template <class Root, class ParamSet, class... L>
+struct wrt_layout_of<Root, ParamSet, type_list<L...>> {
+  using type = wrt_layout<Root, ParamSet, L...>;
+};
+
 // The leaves named by wrt_t<Names...> in Root, with the checks.
 template <class Root, class ParamSet, class Wrt>
 struct wrt_of;
@@ -99,12 +103,34 @@ struct wrt_of<Root, ParamSet, wrt_t<Names...>> {
         (filter_t<type_list<Names...>, same_as_pred<Names>::template is>::size == 1)...};
     return first_false(once) == sizeof...(Names);
   }();
-  static_assert(sizeof...(Names) > 0, "tapeless: wrt<...> needs at least one input or parameter name");
-  static_assert(distinct || named_twice_in_wrt<type_list<Names...>>::value,
-                "tapeless: wrt<...> names a variable twice (the names are the template argument above)");
-  static constexpr bool found = (!std::is_void_v<typename wrt_leaf<Root, Names>::type> && ...);
+  // The checks are static_asserts in functions, not in the class body: clang
+  // drops the members of a class whose body failed one, and reports every
+  // later use of them too.
+  static constexpr bool names_ok() {
+    if constexpr (sizeof...(Names) == 0)
+      static_assert(named_twice_in_wrt<type_list<Names...>>::value,
+                    "tapeless: wrt<...> needs at least one input or parameter name");
+    else if constexpr (!distinct)
+      static_assert(named_twice_in_wrt<type_list<Names...>>::value,
+                    "tapeless: wrt<...> names a variable twice (the names are the template argument above)");
+    return sizeof...(Names) > 0 && distinct;
+  }
+  template <class Name>
+  static constexpr bool name_found() {
+    constexpr bool found = !std::is_void_v<typename wrt_leaf<Root, Name>::type>;
+    if constexpr (!found)
+      static_assert(no_input_or_parameter_named<Name>::value,
+                    "tapeless: wrt<name>: the expression has no input or parameter of that name (the name is the "
+                    "template argument above)");
+    return found;
+  }
+  static constexpr bool found = names_ok() && (name_found<Names>() && ...);
   using leaves = type_list<typename wrt_leaf<Root, Names>::type...>;
-  using layout = wrt_layout<Root, ParamSet, typename wrt_leaf<Root, Names>::type...>;
+  // Empty after a missing name, so that only that name's error is reported.
+  using layout = typename std::conditional_t<found, wrt_layout_of<Root, ParamSet, leaves>,
+                                             std::type_identity<wrt_layout<Root, ParamSet>>>::type;
+  // n; 1 after an error, so that no zero-sized shape adds a message.
+  static constexpr std::size_t size = found ? layout::size : 1;
 
   // The sweeps differentiate with respect to exactly these leaves.
   struct seeds {

@@ -11,7 +11,9 @@
 //
 // Comparisons compare values: a rule that branches on `x > 0` takes the same
 // branch for a dual as for its value, so a kink's subgradient convention is
-// the one the op documents. abs(x) has tangent sign(x) ẋ, 0 at x = 0.
+// the one the op documents. abs(x) has tangent sign(x) ẋ, 0 at x = 0;
+// sqrt(x) at x = 0 has an infinite tangent (NaN when ẋ = 0), as 1/(2√x)
+// says: the library's sqrt op is documented for x > 0.
 //
 // There is deliberately no fma for duals: math::multiply_add then computes
 // acc += a b with the product rule, unfused, as for builtin floats.
@@ -128,6 +130,26 @@ struct dual {
   friend auto operator==(const dual& a, const S& s) {
     return a.value == V(s);
   }
+  template <detail::dual_operand<V> S>
+  friend auto operator!=(const dual& a, const S& s) {
+    return a.value != V(s);
+  }
+  template <detail::dual_operand<V> S>
+  friend auto operator<(const S& s, const dual& a) {
+    return V(s) < a.value;
+  }
+  template <detail::dual_operand<V> S>
+  friend auto operator<=(const S& s, const dual& a) {
+    return V(s) <= a.value;
+  }
+  template <detail::dual_operand<V> S>
+  friend auto operator>(const S& s, const dual& a) {
+    return V(s) > a.value;
+  }
+  template <detail::dual_operand<V> S>
+  friend auto operator>=(const S& s, const dual& a) {
+    return V(s) >= a.value;
+  }
 
   // Found by argument-dependent lookup from tapeless::math.
   friend dual exp(const dual& a) {
@@ -151,7 +173,10 @@ struct dual {
     return {math::abs(a.value),
             math::select(a.value > zero, a.tangent, math::select(a.value < zero, -a.tangent, dzero))};
   }
+  // A mask of the value's kind (a bool for a plain value, a lane mask for a
+  // SIMD value). A per-lane mask cannot pick a value that all lanes share.
   template <class M>
+  requires requires(const M& m, const V& v) { math::select(m, v, v); }
   friend dual select(const M& mask, const dual& a, const dual& b) {
     return {math::select(mask, a.value, b.value), math::select(mask, a.tangent, b.tangent)};
   }

@@ -1,5 +1,6 @@
 // A Jacobian whose stack workspace and result would pass 4 MiB.
 // expect: tapeless: this call's workspace and result (bytes above) would take more than 4 MiB of stack
+// expect-errors: 1
 #include <array>
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>

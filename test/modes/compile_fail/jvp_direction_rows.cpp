@@ -1,6 +1,7 @@
 // Directions with 5 rows for a wrt vector of 3 entries.
 // expect: tapeless: jvp(f, P, wrt<...>, D, ...): D must be an n x K matrix
 // expect: directions_need_one_row_per_wrt_entry<5, 3>
+// expect-errors: 1
 #include <array>
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>

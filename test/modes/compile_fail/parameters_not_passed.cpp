@@ -2,6 +2,7 @@
 // (they would all silently be zero).
 // expect: tapeless: the expression has parameters (listed above): pass the parameter buffer
 // expect: name<'W'>
+// expect-errors: 1
 #include <array>
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>

@@ -1,6 +1,7 @@
 // A step that reads an input other than the state and the control.
 // expect: tapeless: trajectory: the step and costs may read only the state and the control inputs
 // expect: name<'d'>
+// expect-errors: 1
 #include <tapeless/tapeless.hpp>
 using namespace tapeless;
 constexpr auto s = input<"s", vec<2>>;

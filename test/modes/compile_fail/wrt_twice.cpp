@@ -1,6 +1,7 @@
 // The same variable named twice in wrt<...>.
 // expect: tapeless: wrt<...> names a variable twice
 // expect: name<'x'>
+// expect-errors: 1
 #include <array>
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>

@@ -1,6 +1,7 @@
 // A Jacobian with respect to a name the expression does not have.
 // expect: tapeless: wrt<name>: the expression has no input or parameter of that name
 // expect: name<'z'>
+// expect-errors: 1
 #include <array>
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>
