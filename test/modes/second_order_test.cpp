@@ -252,3 +252,38 @@ TEST_CASE("hvp with a parameter buffer f does not use, and of a constant") {
   const auto c = hvp(2_c, none, none);
   CHECK(c.value == 2);
 }
+
+TEST_CASE("a CNN's Hessian in its convolution weights: parameters as dual numbers through conv and pooling") {
+  constexpr auto img = input<"img", image<1, 6, 6>>;
+  constexpr auto cnn_logits =
+      img | nn::conv2d<"c1", 2, 3, 1, 1> | nn::softplus | nn::max_pool<2, 2> | nn::flatten | nn::dense<"fc", 3>;
+  constexpr auto cnn_loss = nn::softmax_cross_entropy(cnn_logits, label);
+  using C = params<decltype(cnn_loss), double>;
+  C P;
+  randomize(P, 12);
+  const auto pixels = random_array<36>(13);
+  // n = 18 + 2: the kernels and the channel biases, moved as dual numbers.
+  const auto H = hessian(cnn_loss, P, wrt<"c1.W", "c1.b">, bind<"img">(pixels), bind<"y">(one_hot));
+  static_assert(decltype(H)::sweeps == 20);
+  const double h = 1e-5;
+  for (std::size_t j = 0; j < 20; ++j) {
+    C Pp = P, Pm = P;
+    if (j < 18) {
+      Pp.get<"c1.W">()[j] += h;
+      Pm.get<"c1.W">()[j] -= h;
+    } else {
+      Pp.get<"c1.b">()[j - 18] += h;
+      Pm.get<"c1.b">()[j - 18] -= h;
+    }
+    const auto gp = value_and_grad(cnn_loss, Pp, bind<"img">(pixels), bind<"y">(one_hot)).grad;
+    const auto gm = value_and_grad(cnn_loss, Pm, bind<"img">(pixels), bind<"y">(one_hot)).grad;
+    for (std::size_t i = 0; i < 20; ++i) {
+      const double up = i < 18 ? gp.get<"c1.W">()[i] : gp.get<"c1.b">()[i - 18];
+      const double down = i < 18 ? gm.get<"c1.W">()[i] : gm.get<"c1.b">()[i - 18];
+      CAPTURE(i);
+      CAPTURE(j);
+      CHECK(mixed_error(H.matrix(i, j), (up - down) / (2 * h)) <= 1e-7);
+      CHECK(mixed_error(H.matrix(i, j), H.matrix(j, i)) <= 1e-15);
+    }
+  }
+}
