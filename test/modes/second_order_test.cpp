@@ -10,24 +10,14 @@
 #include <tapeless/eval/hessian.hpp>
 #include <tapeless/tapeless.hpp>
 
+#include "fixtures.hpp"
+
 using namespace tapeless;
 
 namespace {
-template <class B>
-void randomize(B& b, unsigned seed, double scale = 0.5) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> u(-scale, scale);
-  for (auto& v : b.span()) v = typename B::element_type(u(rng));
-}
-template <std::size_t N>
-std::array<double, N> random_array(unsigned seed, double scale = 1.0) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> u(-scale, scale);
-  std::array<double, N> out;
-  for (double& v : out) v = u(rng);
-  return out;
-}
-double mixed_error(double a, double b) { return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)}); }
+using fixtures::mixed_error;
+using fixtures::random_array;
+using fixtures::randomize;
 
 constexpr auto x = input<"x", vec<5>>;
 constexpr auto label = input<"y", vec<3>>;

@@ -10,12 +10,15 @@
 #include <random>
 #include <tapeless/eval/trajectory.hpp>
 #include <tapeless/tapeless.hpp>
+
+#include "fixtures.hpp"
 #include <vector>
 
 using namespace tapeless;
 
 namespace {
-double mixed_error(double a, double b) { return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)}); }
+using fixtures::mixed_error;
+using fixtures::random_vector;
 
 // The double integrator: position and velocity, a force as control.
 //   s_{t+1} = A s_t + B u_t,  ℓ = ½ (q |s|² + r u²),  φ = ½ w |s_T|²
@@ -73,13 +76,6 @@ hand_adjoint by_hand(const std::array<double, 2>& s0, const std::vector<double>&
   return out;
 }
 
-std::vector<double> random_vector(std::size_t n, unsigned seed, double scale = 1.0) {
-  std::mt19937 rng(seed);
-  std::uniform_real_distribution<double> dist(-scale, scale);
-  std::vector<double> v(n);
-  for (double& x : v) x = dist(rng);
-  return v;
-}
 
 // A nonlinear system with parameters everywhere: a small neural ODE step.
 constexpr auto z = input<"s", vec<3>>;

@@ -27,10 +27,13 @@
 #include <functional>
 #include <random>
 #include <string>
+#include <vector>
+
 #include <tapeless/eval/hessian.hpp>
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>
-#include <vector>
+
+#include "fixtures.hpp"
 
 namespace laws {
 
@@ -114,8 +117,7 @@ inline double dot(const double* a, const double* b, std::size_t n) {
   return s;
 }
 
-// |a - b| / max(1, |a|, |b|): relative for large values, absolute for small.
-inline double mixed_error(double a, double b) { return std::abs(a - b) / std::max({1.0, std::abs(a), std::abs(b)}); }
+using fixtures::mixed_error;
 
 struct options {
   double lo = -2, hi = 2;      // inputs drawn uniformly from [lo, hi]
