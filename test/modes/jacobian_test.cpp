@@ -28,70 +28,50 @@ constexpr auto cnn = image_in | nn::conv2d<"c1", 2, 3, 1, 1> | nn::relu | nn::ma
                      nn::dense<"fc", 3> | nn::sigmoid;
 }  // namespace
 
-TEST_CASE("jvp of a whole network: finite differences, and <J u, v> = <u, J^T v>") {
-  using P_t = params<decltype(net), double>;
-  P_t P, dP;
-  randomize(P, 1);
-  randomize(dP, 2, 1.0);
-  const auto xv = random_array<6>(3), dx = random_array<6>(4);
-
-  const auto [y, t] = jvp(net, P, dP, bind<"x">(xv), tangent<"x">(dx));
-  // Central differences along (dP, dx).
+// The JVP of f along (dP, dx) against central differences, and the adjoint
+// identity <J u, v> = <u, J^T v> with the VJP of a random cotangent v.
+template <fixed_string Name, class F, class PS, std::size_t N>
+void check_network_jvp(F f, const PS& P, const PS& dP, const std::array<double, N>& xv, const std::array<double, N>& dx,
+                       double fd_tolerance) {
+  constexpr std::size_t M = F::shape::size;
+  const auto [y, t] = jvp(f, P, dP, bind<Name>(xv), tangent<Name>(dx));
   const double h = 1e-6;
-  P_t Pp = P, Pm = P;
+  PS Pp = P, Pm = P;
   for (std::size_t k = 0; k < P.size(); ++k) {
     Pp.data()[k] += h * dP.data()[k];
     Pm.data()[k] -= h * dP.data()[k];
   }
-  std::array<double, 6> xp = xv, xm = xv;
-  for (std::size_t k = 0; k < 6; ++k) {
+  std::array<double, N> xp = xv, xm = xv;
+  for (std::size_t k = 0; k < N; ++k) {
     xp[k] += h * dx[k];
     xm[k] -= h * dx[k];
   }
-  const auto up = value(net, Pp, bind<"x">(xp)), down = value(net, Pm, bind<"x">(xm));
-  for (std::size_t i = 0; i < 3; ++i) {
+  const auto up = value(f, Pp, bind<Name>(xp)), down = value(f, Pm, bind<Name>(xm));
+  for (std::size_t i = 0; i < M; ++i) {
     CAPTURE(i);
-    CHECK(mixed_error(t[i], (up[i] - down[i]) / (2 * h)) <= 1e-8);
+    CHECK(mixed_error(t[i], (up[i] - down[i]) / (2 * h)) <= fd_tolerance);
   }
-  // The adjoint identity with the reverse sweep.
-  const std::array<double, 3> v{0.3, -1.1, 0.7};
-  const auto back = vjp(net, P, v, bind<"x">(xv));
+  const auto v = random_array<M>(99);
+  const auto back = vjp(f, P, v, bind<Name>(xv));
   double lhs = 0, rhs = 0;
-  for (std::size_t i = 0; i < 3; ++i) lhs += t[i] * v[i];
+  for (std::size_t i = 0; i < M; ++i) lhs += t[i] * v[i];
   for (std::size_t k = 0; k < P.size(); ++k) rhs += dP.data()[k] * back.grad.data()[k];
-  for (std::size_t k = 0; k < 6; ++k) rhs += dx[k] * back.input_grad.get<"x">()[k];
+  for (std::size_t k = 0; k < N; ++k) rhs += dx[k] * back.input_grad.template get<Name>()[k];
   CHECK(mixed_error(lhs, rhs) <= 1e-14);
+}
+
+TEST_CASE("jvp of a whole network: finite differences, and <J u, v> = <u, J^T v>") {
+  params<decltype(net), double> P, dP;
+  randomize(P, 1);
+  randomize(dP, 2, 1.0);
+  check_network_jvp<"x">(net, P, dP, random_array<6>(3), random_array<6>(4), 1e-8);
 }
 
 TEST_CASE("jvp of a CNN: finite differences and the adjoint identity") {
   params<decltype(cnn), double> P, dP;
   randomize(P, 5);
   randomize(dP, 6, 1.0);
-  const auto img = random_array<36>(7), dimg = random_array<36>(8);
-  const auto [y, t] = jvp(cnn, P, dP, bind<"img">(img), tangent<"img">(dimg));
-  const double h = 1e-6;
-  auto Pp = P, Pm = P;
-  for (std::size_t k = 0; k < P.size(); ++k) {
-    Pp.data()[k] += h * dP.data()[k];
-    Pm.data()[k] -= h * dP.data()[k];
-  }
-  auto ip = img, im = img;
-  for (std::size_t k = 0; k < 36; ++k) {
-    ip[k] += h * dimg[k];
-    im[k] -= h * dimg[k];
-  }
-  const auto up = value(cnn, Pp, bind<"img">(ip)), down = value(cnn, Pm, bind<"img">(im));
-  const std::array<double, 3> v{-0.4, 0.9, 0.2};
-  const auto back = vjp(cnn, P, v, bind<"img">(img));
-  double lhs = 0, rhs = 0;
-  for (std::size_t i = 0; i < 3; ++i) {
-    CAPTURE(i);
-    CHECK(mixed_error(t[i], (up[i] - down[i]) / (2 * h)) <= 1e-7);
-    lhs += t[i] * v[i];
-  }
-  for (std::size_t k = 0; k < P.size(); ++k) rhs += dP.data()[k] * back.grad.data()[k];
-  for (std::size_t k = 0; k < 36; ++k) rhs += dimg[k] * back.input_grad.get<"img">()[k];
-  CHECK(mixed_error(lhs, rhs) <= 1e-14);
+  check_network_jvp<"img">(cnn, P, dP, random_array<36>(7), random_array<36>(8), 1e-7);
 }
 
 TEST_CASE("the automatic mode takes min(n, m) sweeps, and either mode can be forced") {
