@@ -4,6 +4,7 @@
 //   networks  S 2-2-1 (float, double), M 16-32-32-1 (float, double),
 //             L 64-256-256-10 (float), R 16-wide x 32 residual blocks (float)
 //   rows      scalar           bench/reference/scalar.hpp
+//             scalar_fixed     bench/reference/scalar_fixed.hpp (compile-time sizes, per sample)
 //             lanes_unblocked  bench/reference/lanes.hpp (one lane group at a time)
 //             lanes_blocked    bench/reference/lanes.hpp (register blocked; the baseline)
 //             eigen            bench/reference/eigen.hpp (whole-batch GEMM), if Eigen is found
@@ -42,6 +43,7 @@
 #include "common.hpp"
 #include "reference/lanes.hpp"
 #include "reference/scalar.hpp"
+#include "reference/scalar_fixed.hpp"
 #if __has_include(<Eigen/Dense>)
 #define TLBENCH_HAVE_EIGEN 1
 #include "reference/eigen.hpp"
@@ -72,6 +74,7 @@ template <char Net, class T>
 std::vector<impl<T>> impls() {
   std::vector<impl<T>> v;
   v.push_back({"scalar", &scalar_loss_grad<Net, T>});
+  v.push_back({"scalar_fixed", &scalar_fixed::loss_grad<Net, T>});
   v.push_back({"lanes_unblocked", &lanes::unblocked<Net, T>});
   v.push_back({"lanes_blocked", &lanes::blocked<Net, T>});
 #ifdef TLBENCH_HAVE_EIGEN
