@@ -11,8 +11,9 @@
 //             tapeless_scalar  tapeless_impl.hpp hook
 //             tapeless_simd    tapeless_impl.hpp hook
 //             peak/fma_*       FMA throughput kernel (machine peak, one core)
-//             adolc, sacado_rad, torch   optional peers (bench/peers/), each
-//                              only if Meson found the library
+//             adolc, sacado_rad, torch, onednn, libxsmm
+//                              optional peers (bench/peers/), each only if
+//                              Meson found the library
 //
 // Before any timing every row's loss and gradient are checked against the
 // scalar reference evaluated in double on the same (promoted) data; the max
@@ -49,7 +50,8 @@
 #include "reference/eigen.hpp"
 #endif
 #include "tapeless_impl.hpp"
-// Optional peers (ADOL-C, Sacado, LibTorch): rows only when built in.
+// Optional peers (ADOL-C, Sacado, LibTorch, oneDNN, LIBXSMM): rows only when
+// built in.
 #include "peers/peers.hpp"
 
 namespace {
@@ -344,7 +346,7 @@ int main(int argc, char** argv) {
 
   std::fprintf(stderr, "lanes: %s, %zu floats / %zu doubles per register\n", lanes::arch::name(),
                lanes::vec<float>::size, lanes::vec<double>::size);
-  peers::describe();  // which optional peers are built in (and torch's BLAS)
+  peers::describe();  // which optional peers are built in (torch's BLAS, oneDNN's threads)
   check_all<'S', float>();
   check_tails<'S', float>();
   check_all<'S', double>();

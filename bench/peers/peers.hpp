@@ -4,6 +4,8 @@
 //   TAPELESS_BENCH_HAVE_ADOLC   adolc.hpp   ADOL-C tape, per-sample replay
 //   TAPELESS_BENCH_HAVE_SACADO  sacado.hpp  Sacado::Rad reverse mode, per sample
 //   TAPELESS_BENCH_HAVE_TORCH   torch.hpp   LibTorch autograd, whole batch
+//   TAPELESS_BENCH_HAVE_ONEDNN  onednn.hpp  oneDNN inner-product primitives, whole batch (float)
+//   TAPELESS_BENCH_HAVE_LIBXSMM libxsmm.hpp LIBXSMM JIT GEMM kernels, whole batch
 // With none of them defined this header adds nothing.
 #pragma once
 
@@ -20,6 +22,12 @@
 #endif
 #ifdef TAPELESS_BENCH_HAVE_TORCH
 #include "peers/torch.hpp"
+#endif
+#ifdef TAPELESS_BENCH_HAVE_ONEDNN
+#include "peers/onednn.hpp"
+#endif
+#ifdef TAPELESS_BENCH_HAVE_LIBXSMM
+#include "peers/libxsmm.hpp"
 #endif
 
 namespace tlbench::peers {
@@ -38,6 +46,13 @@ void add(Rows& v) {
 #endif
 #ifdef TAPELESS_BENCH_HAVE_TORCH
   v.push_back({"torch", &torch_peer::loss_grad<Net, T>});
+#endif
+#ifdef TAPELESS_BENCH_HAVE_ONEDNN
+  // oneDNN 2.6 has no f64: float rows only.
+  if constexpr (std::is_same_v<T, float>) v.push_back({"onednn", &onednn_peer::loss_grad<Net, T>});
+#endif
+#ifdef TAPELESS_BENCH_HAVE_LIBXSMM
+  v.push_back({"libxsmm", &libxsmm_peer::loss_grad<Net, T>});
 #endif
   (void)v;
 }
@@ -58,9 +73,23 @@ inline void describe() {
   std::fprintf(stderr, " torch");
   ++count;
 #endif
+#ifdef TAPELESS_BENCH_HAVE_ONEDNN
+  std::fprintf(stderr, " onednn");
+  ++count;
+#endif
+#ifdef TAPELESS_BENCH_HAVE_LIBXSMM
+  std::fprintf(stderr, " libxsmm");
+  ++count;
+#endif
   std::fprintf(stderr, count ? "\n" : " none built in\n");
 #ifdef TAPELESS_BENCH_HAVE_TORCH
   torch_peer::describe();
+#endif
+#ifdef TAPELESS_BENCH_HAVE_ONEDNN
+  onednn_peer::describe();
+#endif
+#ifdef TAPELESS_BENCH_HAVE_LIBXSMM
+  libxsmm_peer::describe();
 #endif
 }
 
