@@ -29,6 +29,7 @@
 #include <tapeless/core/rational.hpp>
 #include <tapeless/core/shape.hpp>
 #include <tapeless/math/number.hpp>
+#include <tapeless/math/parts.hpp>
 
 namespace tapeless {
 
@@ -129,6 +130,22 @@ T zero_like(const T&) {
   return T(0);
 }
 
+// The number type of a view's elements.
+template <class V>
+using number_of = std::remove_cvref_t<decltype(std::declval<V>()[0])>;
+
+// Register g of element k of a view whose numbers are made of registers
+// (math/parts.hpp); a plain number (a parameter, a constant) is broadcast
+// to a register of that type.
+template <class P, class V>
+decltype(auto) part_at(V v, std::size_t k, std::size_t g) {
+  using N = number_of<V>;
+  if constexpr (math::multi_part<N>)
+    return math::number_parts<N>::get(v[k], g);
+  else
+    return P(v[k]);
+}
+
 // Arithmetic on two constants is done at compile time: `2_c * 0.25_c` is
 // `constant<1, 2>`. std::ratio diagnoses overflow.
 template <template <class, class> class RatioOp, class A, class B>
@@ -145,16 +162,35 @@ constexpr auto fold_constants() {
 template <class Op, class Family = void>
 struct rules : Op {};
 
+// On numbers made of several registers (a chunk of samples) the rules run
+// register by register: the op's own rule on one SIMD register at a time,
+// with no whole-chunk temporaries.
 template <class Op>
   requires std::is_base_of_v<unary_elementwise, Op>
 struct rules<Op> {
   template <class Y, class X>
   static void value(Y y, X x) {
-    for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(x[k]);
+    using N = detail::number_of<X>;
+    if constexpr (math::multi_part<N> && std::is_same_v<N, detail::number_of<Y>>) {
+      using NP = math::number_parts<N>;
+      for (std::size_t k = 0; k < Y::size(); ++k)
+        for (std::size_t g = 0; g < NP::count; ++g) NP::get(y[k], g) = Op::value(NP::get(x[k], g));
+    } else {
+      for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(x[k]);
+    }
   }
   template <class XBar, class YBar, class X, class Y>
   static void vjp(arg_t<0>, XBar xbar, YBar ybar, X x, Y y) {
-    for (std::size_t k = 0; k < Y::size(); ++k) xbar[k] += Op::vjp(x[k], y[k], ybar[k]);
+    using N = detail::number_of<X>;
+    if constexpr (math::multi_part<N> && std::is_same_v<N, detail::number_of<XBar>> &&
+                  std::is_same_v<N, detail::number_of<YBar>> && std::is_same_v<N, detail::number_of<Y>>) {
+      using NP = math::number_parts<N>;
+      for (std::size_t k = 0; k < Y::size(); ++k)
+        for (std::size_t g = 0; g < NP::count; ++g)
+          NP::get(xbar[k], g) += Op::vjp(NP::get(x[k], g), NP::get(y[k], g), NP::get(ybar[k], g));
+    } else {
+      for (std::size_t k = 0; k < Y::size(); ++k) xbar[k] += Op::vjp(x[k], y[k], ybar[k]);
+    }
   }
   template <class YDot, class XDot, class X, class Y>
   static void jvp(arg_t<0>, YDot ydot, XDot xdot, X x, Y y) {
@@ -177,18 +213,62 @@ struct rules<Op> {
     return C(v[V::shape::rank == 0 ? 0 : k]);
   }
 
+  // Register by register when the result is made of several registers
+  // (math/parts.hpp); a plain operand is broadcast to each register.
+  template <class Y>
+  using parts_of_result = math::number_parts<detail::number_of<Y>>;
+  template <class V>
+  static constexpr std::size_t index(std::size_t k) {
+    return V::shape::rank == 0 ? 0 : k;
+  }
+
   template <class Y, class A, class B>
   static void value(Y y, A a, B b) {
     using C = common_t<A, B>;
-    for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(at<C>(a, k), at<C>(b, k));
+    if constexpr (math::multi_part<detail::number_of<Y>> && std::is_same_v<C, detail::number_of<Y>>) {
+      using NP = parts_of_result<Y>;
+      using P = typename NP::part_type;
+      for (std::size_t k = 0; k < Y::size(); ++k)
+        for (std::size_t g = 0; g < NP::count; ++g)
+          NP::get(y[k], g) = Op::value(detail::part_at<P>(a, index<A>(k), g), detail::part_at<P>(b, index<B>(k), g));
+    } else {
+      for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(at<C>(a, k), at<C>(b, k));
+    }
   }
 
   // A broadcast operand receives the sum of the adjoints of every element
-  // it was broadcast to.
+  // it was broadcast to; an operand of plain numbers (a parameter) the sum
+  // over every lane.
   template <std::size_t I, class CBar, class YBar, class A, class B, class Y>
   static void vjp(arg_t<I> i, CBar cbar, YBar ybar, A a, B b, Y y) {
     using C = common_t<A, B>;
-    if constexpr (CBar::shape::rank == 0 && Y::shape::rank != 0) {
+    using N = detail::number_of<Y>;
+    if constexpr (math::multi_part<N> && std::is_same_v<C, N> && std::is_same_v<N, detail::number_of<YBar>>) {
+      using NP = math::number_parts<N>;
+      using P = typename NP::part_type;
+      auto term = [&](std::size_t k, std::size_t g) {
+        return Op::vjp(i, detail::part_at<P>(a, index<A>(k), g), detail::part_at<P>(b, index<B>(k), g),
+                       NP::get(y[k], g), NP::get(ybar[k], g));
+      };
+      if constexpr (math::multi_part<detail::number_of<CBar>>) {
+        for (std::size_t k = 0; k < Y::size(); ++k)
+          for (std::size_t g = 0; g < NP::count; ++g) NP::get(cbar[index<CBar>(k)], g) += term(k, g);
+      } else {
+        // Σ over registers (and elements, for a broadcast scalar) in one
+        // register, then one sum across its lanes.
+        constexpr std::size_t outer = CBar::shape::rank == 0 ? 1 : Y::size();
+        constexpr std::size_t inner = CBar::shape::rank == 0 ? Y::size() : 1;
+        for (std::size_t o = 0; o < outer; ++o) {
+          P total = term(o * inner, 0);
+          for (std::size_t g = 1; g < NP::count; ++g) total += term(o * inner, g);
+          for (std::size_t e = 1; e < inner; ++e)
+            for (std::size_t g = 0; g < NP::count; ++g) total += term(o * inner + e, g);
+          typename NP::element_type lanes_total;
+          NP::template sum_lanes<1>(&total, &lanes_total);
+          cbar[o] += lanes_total;
+        }
+      }
+    } else if constexpr (CBar::shape::rank == 0 && Y::shape::rank != 0) {
       auto total = Op::vjp(i, at<C>(a, 0), at<C>(b, 0), y[0], ybar[0]);
       for (std::size_t k = 1; k < Y::size(); ++k) total += Op::vjp(i, at<C>(a, k), at<C>(b, k), y[k], ybar[k]);
       cbar[0] += total;

@@ -3,9 +3,12 @@
 //   value  y_i = Σ_j A_ij x_j
 //   VJP    Ā += ȳ xᵀ             x̄ += Aᵀ ȳ
 //   JVP    ẏ += Ȧ x               ẏ += A ẋ
+// Over a chunk of samples (x a multi-register number, A a parameter) the
+// value and both VJPs run register-blocked (ops/blocked_products.hpp).
 
 #include <cstddef>
 
+#include <tapeless/ops/blocked_products.hpp>
 #include <tapeless/ops/family.hpp>
 
 namespace tapeless {
@@ -16,24 +19,39 @@ struct matvec_op : structural {
 
   template <class Y, class A, class X>
   static void value(Y y, A a, X x) {
-    for (std::size_t i = 0; i < A::shape::rows; ++i) {
-      auto acc = a(i, 0) * x[0];
-      for (std::size_t j = 1; j < A::shape::cols; ++j) math::multiply_add(acc, a(i, j), x[j]);
-      y[i] = acc;
+    constexpr std::size_t M = A::shape::rows, N = A::shape::cols;
+    if constexpr (blocked::broadcast_operands<Y, A, X>) {
+      blocked::broadcast_product<false, M, N, N, 1, 1, 1>(y.data(), a.data(), x.data());
+    } else {
+      for (std::size_t i = 0; i < M; ++i) {
+        auto acc = a(i, 0) * x[0];
+        for (std::size_t j = 1; j < N; ++j) math::multiply_add(acc, a(i, j), x[j]);
+        y[i] = acc;
+      }
     }
   }
 
   template <class ABar, class YBar, class A, class X, class Y>
   static void vjp(arg_t<0>, ABar abar, YBar ybar, A, X x, Y) {
-    for (std::size_t i = 0; i < A::shape::rows; ++i)
-      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(abar(i, j), ybar[i], x[j]);
+    constexpr std::size_t M = A::shape::rows, N = A::shape::cols;
+    if constexpr (blocked::lane_summed_operands<ABar, YBar, X>) {
+      blocked::lane_summed_outer<M, N, N, 1, 1, 1>(abar.data(), ybar.data(), x.data());
+    } else {
+      for (std::size_t i = 0; i < M; ++i)
+        for (std::size_t j = 0; j < N; ++j) math::multiply_add(abar(i, j), ybar[i], x[j]);
+    }
   }
   template <class XBar, class YBar, class A, class X, class Y>
   static void vjp(arg_t<1>, XBar xbar, YBar ybar, A a, X, Y) {
-    for (std::size_t j = 0; j < A::shape::cols; ++j) {
-      auto acc = a(0, j) * ybar[0];
-      for (std::size_t i = 1; i < A::shape::rows; ++i) math::multiply_add(acc, a(i, j), ybar[i]);
-      xbar[j] += acc;
+    constexpr std::size_t M = A::shape::rows, N = A::shape::cols;
+    if constexpr (blocked::broadcast_operands<XBar, A, YBar>) {
+      blocked::broadcast_product<true, N, M, 1, N, 1, 1>(xbar.data(), a.data(), ybar.data());
+    } else {
+      for (std::size_t j = 0; j < N; ++j) {
+        auto acc = a(0, j) * ybar[0];
+        for (std::size_t i = 1; i < M; ++i) math::multiply_add(acc, a(i, j), ybar[i]);
+        xbar[j] += acc;
+      }
     }
   }
 

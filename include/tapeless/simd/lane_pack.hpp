@@ -14,10 +14,68 @@
 
 #include <array>
 #include <cstddef>
+#include <type_traits>
 
 #include <xsimd/xsimd.hpp>
 
 namespace tapeless {
+
+namespace detail {
+
+// out[k] = the sum of the lanes of regs[k], k < N. With AVX-512 a
+// transposing add tree reduces a whole register's worth of registers at
+// once (about 3 instructions per register instead of a full horizontal sum
+// each). xsimd 8.1's own haddp permutes its AVX-512 float result, so it is
+// not used.
+template <std::size_t N, class E, class Arch>
+inline __attribute__((always_inline)) void sum_lanes(const xsimd::batch<E, Arch>* regs, E* out) {
+  using R [[maybe_unused]] = xsimd::batch<E, Arch>;
+  std::size_t k = 0;
+#if defined(__AVX512F__)
+  if constexpr (sizeof(R) == 64 && std::is_same_v<E, float>) {
+    for (; k + 16 <= N; k += 16) {
+      const R* v = regs + k;
+      __m512 l1[8], l2[4], l3[2];
+      for (int i = 0; i < 8; ++i) {  // halves: partial sums (8 lanes) of v[2i] and v[2i+1]
+        const __m512 a = v[2 * i], b = v[2 * i + 1];
+        l1[i] = _mm512_add_ps(_mm512_shuffle_f32x4(a, b, 0x44), _mm512_shuffle_f32x4(a, b, 0xEE));
+      }
+      for (int i = 0; i < 4; ++i)  // 128-bit block j: partial sums (4 lanes) of v[4i + j]
+        l2[i] = _mm512_add_ps(_mm512_shuffle_f32x4(l1[2 * i], l1[2 * i + 1], 0x88),
+                              _mm512_shuffle_f32x4(l1[2 * i], l1[2 * i + 1], 0xDD));
+      for (int i = 0; i < 2; ++i)  // block j: two lanes each of v[8i + j] and v[8i + 4 + j]
+        l3[i] = _mm512_add_ps(_mm512_shuffle_ps(l2[2 * i], l2[2 * i + 1], _MM_SHUFFLE(1, 0, 1, 0)),
+                              _mm512_shuffle_ps(l2[2 * i], l2[2 * i + 1], _MM_SHUFFLE(3, 2, 3, 2)));
+      // block j: the sums of v[j], v[4 + j], v[8 + j], v[12 + j]
+      const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(l3[0], l3[1], _MM_SHUFFLE(2, 0, 2, 0)),
+                                     _mm512_shuffle_ps(l3[0], l3[1], _MM_SHUFFLE(3, 1, 3, 1)));
+      alignas(64) float t[16];
+      _mm512_store_ps(t, r);
+      for (int p = 0; p < 16; ++p) out[k + std::size_t((p % 4) * 4 + p / 4)] = t[p];
+    }
+  } else if constexpr (sizeof(R) == 64 && std::is_same_v<E, double>) {
+    for (; k + 8 <= N; k += 8) {
+      const R* v = regs + k;
+      __m512d l1[4], l2[2];
+      for (int i = 0; i < 4; ++i) {  // halves: partial sums (4 lanes) of v[2i] and v[2i+1]
+        const __m512d a = v[2 * i], b = v[2 * i + 1];
+        l1[i] = _mm512_add_pd(_mm512_shuffle_f64x2(a, b, 0x44), _mm512_shuffle_f64x2(a, b, 0xEE));
+      }
+      for (int i = 0; i < 2; ++i)  // 128-bit block j: partial sums (2 lanes) of v[4i + j]
+        l2[i] = _mm512_add_pd(_mm512_shuffle_f64x2(l1[2 * i], l1[2 * i + 1], 0x88),
+                              _mm512_shuffle_f64x2(l1[2 * i], l1[2 * i + 1], 0xDD));
+      // block j: the sums of v[j] and v[4 + j]
+      const __m512d r = _mm512_add_pd(_mm512_unpacklo_pd(l2[0], l2[1]), _mm512_unpackhi_pd(l2[0], l2[1]));
+      alignas(64) double t[8];
+      _mm512_store_pd(t, r);
+      for (int p = 0; p < 8; ++p) out[k + std::size_t(p / 2 + 4 * (p % 2))] = t[p];
+    }
+  }
+#endif
+  for (; k < N; ++k) out[k] = xsimd::hadd(regs[k]);
+}
+
+}  // namespace detail
 
 template <class E, std::size_t K, class Arch>
 struct lane_mask_pack {
@@ -50,6 +108,24 @@ struct lane_pack {
   static constexpr std::size_t lanes = K * part_type::size;
 
   std::array<part_type, K> part;
+
+  // For the register-blocked kernels (math/parts.hpp).
+  //
+  // pin: GCC 12 folds a loaded register into every FMA that uses it, one
+  // load per FMA instead of one per register block, which makes blocked
+  // kernels load-bound; an empty asm makes the value opaque, so it is
+  // loaded once and stays in its register.
+  static void pin(part_type& r) {
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+    asm("" : "+v"(r.data));
+#else
+    (void)r;
+#endif
+  }
+  template <std::size_t N>
+  __attribute__((always_inline)) static void sum_lanes(const part_type* regs, E* out) {
+    detail::sum_lanes<N>(regs, out);
+  }
 
   lane_pack() = default;
   // A parameter or a constant: the same value on every lane. Implicit, as
@@ -167,6 +243,12 @@ struct reducing_accumulator {
 
   void clear() { sum = E(0); }
   E total() const { return sum; }
+
+  // A contribution already summed across lanes (a blocked kernel's).
+  reducing_accumulator& operator+=(E lanes_total) {
+    sum += lanes_total;
+    return *this;
+  }
 
   reducing_accumulator& operator+=(const pack& p) {
     auto s = p.part[0];

@@ -1,0 +1,174 @@
+// The register-blocked product kernels (ops/blocked_products.hpp) and the
+// register-by-register elementwise rules, on chunks of samples (lane_pack
+// numbers of 1 to 16 registers) at odd shapes: values and input adjoints
+// bit for bit equal to the plain rules run one register at a time, weight
+// gradients equal to a double reference, lane sums equal to xsimd's.
+
+#include <cmath>
+#include <cstddef>
+#include <random>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <tapeless/simd/lane_pack.hpp>
+#include <tapeless/tapeless.hpp>
+
+using namespace tapeless;
+
+namespace {
+
+template <class E, std::size_t N>
+void check_sum_lanes() {
+  using R = xsimd::batch<E>;
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<E> u(-1, 1);
+  std::vector<R> regs(N);
+  for (auto& r : regs) {
+    alignas(64) E v[R::size];
+    for (auto& e : v) e = u(rng);
+    r = R::load_aligned(v);
+  }
+  E out[N];
+  detail::sum_lanes<N>(regs.data(), out);
+  for (std::size_t k = 0; k < N; ++k) CHECK(out[k] == doctest::Approx(xsimd::hadd(regs[k])).epsilon(1e-6));
+}
+
+template <class T, std::size_t S>
+std::vector<T> random_numbers(std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<T> v(S);
+  for (auto& x : v)
+    for (auto& p : x.part) {
+      alignas(64) typename T::value_type e[T::part_type::size];
+      for (auto& l : e) l = typename T::value_type(u(rng));
+      p = T::part_type::load_aligned(e);
+    }
+  return v;
+}
+
+template <class T>
+bool same_bits(const T& a, const T& b) {
+  for (std::size_t k = 0; k < T::parts; ++k)
+    if (!xsimd::all(a.part[k] == b.part[k])) return false;
+  return true;
+}
+
+// matvec's rules on a K-register chunk against the plain rule on each
+// register alone (an xsimd batch is one register, so it takes the plain
+// loops).
+template <class E, std::size_t K, std::size_t M, std::size_t N>
+void check_matvec() {
+  using T = lane_pack<E, K>;
+  using R = typename T::part_type;
+  using A = reducing_accumulator<E, K>;
+  std::mt19937 rng(M * 100 + N * 10 + K);
+  std::uniform_real_distribution<double> u(-1, 1);
+  std::vector<E> a(M * N);
+  for (auto& w : a) w = E(u(rng));
+  auto x = random_numbers<T, N>(rng);
+  auto ybar = random_numbers<T, M>(rng);
+  auto xbar = random_numbers<T, N>(rng);
+  const auto xbar0 = xbar;
+  std::vector<T> y(M);
+  std::vector<A> abar(M * N);
+  for (auto& acc : abar) acc.clear();
+
+  const tensor_view<const E, mat<M, N>> av(a.data());
+  rules<matvec_op>::value(tensor_view<T, vec<M>>(y.data()), av, tensor_view<T, vec<N>>(x.data()));
+  rules<matvec_op>::vjp(arg<1>, tensor_view<T, vec<N>>(xbar.data()), tensor_view<T, vec<M>>(ybar.data()), av,
+                        tensor_view<T, vec<N>>(x.data()), tensor_view<T, vec<M>>(y.data()));
+  rules<matvec_op>::vjp(arg<0>, tensor_view<A, mat<M, N>>(abar.data()), tensor_view<T, vec<M>>(ybar.data()), av,
+                        tensor_view<T, vec<N>>(x.data()), tensor_view<T, vec<M>>(y.data()));
+
+  for (std::size_t g = 0; g < K; ++g) {
+    std::vector<R> xg(N), yg(M), ybg(M), xbg(N);
+    for (std::size_t j = 0; j < N; ++j) {
+      xg[j] = x[j].part[g];
+      xbg[j] = xbar0[j].part[g];
+    }
+    for (std::size_t i = 0; i < M; ++i) ybg[i] = ybar[i].part[g];
+    rules<matvec_op>::value(tensor_view<R, vec<M>>(yg.data()), av, tensor_view<R, vec<N>>(xg.data()));
+    rules<matvec_op>::vjp(arg<1>, tensor_view<R, vec<N>>(xbg.data()), tensor_view<R, vec<M>>(ybg.data()), av,
+                          tensor_view<R, vec<N>>(xg.data()), tensor_view<R, vec<M>>(yg.data()));
+    for (std::size_t i = 0; i < M; ++i) CHECK(xsimd::all(yg[i] == y[i].part[g]));
+    for (std::size_t j = 0; j < N; ++j) CHECK(xsimd::all(xbg[j] == xbar[j].part[g]));
+  }
+  // Ā_ij = Σ over all lanes of ȳ_i x_j, against double sums.
+  for (std::size_t i = 0; i < M; ++i)
+    for (std::size_t j = 0; j < N; ++j) {
+      double ref = 0, mag = 0;
+      for (std::size_t g = 0; g < K; ++g) {
+        alignas(64) E yl[R::size], xl[R::size];
+        ybar[i].part[g].store_aligned(yl);
+        x[j].part[g].store_aligned(xl);
+        for (std::size_t l = 0; l < R::size; ++l) {
+          ref += double(yl[l]) * double(xl[l]);
+          mag += std::abs(double(yl[l]) * double(xl[l]));
+        }
+      }
+      CHECK(std::abs(double(abar[i * N + j].total()) - ref) <= (std::is_same_v<E, float> ? 1e-5 : 1e-13) * (mag + 1));
+    }
+}
+
+template <class E, std::size_t K>
+void check_shapes() {
+  check_matvec<E, K, 1, 1>();
+  check_matvec<E, K, 5, 3>();
+  check_matvec<E, K, 7, 13>();
+  check_matvec<E, K, 13, 6>();
+  check_matvec<E, K, 16, 16>();
+}
+
+}  // namespace
+
+TEST_CASE("sum_lanes: the transposing lane sums equal one horizontal sum per register") {
+  check_sum_lanes<float, 1>();
+  check_sum_lanes<float, 16>();
+  check_sum_lanes<float, 17>();
+  check_sum_lanes<float, 35>();
+  check_sum_lanes<double, 8>();
+  check_sum_lanes<double, 19>();
+}
+
+TEST_CASE("blocked matvec: value and x adjoint bit for bit, A adjoint summed over every lane") {
+  check_shapes<float, 2>();
+  check_shapes<float, 3>();
+  check_shapes<float, 7>();
+  check_shapes<float, 16>();
+  check_shapes<double, 5>();
+  check_shapes<double, 8>();
+}
+
+TEST_CASE("elementwise rules on chunks: register by register, bit for bit") {
+  using T = lane_pack<float, 5>;
+  using R = T::part_type;
+  std::mt19937 rng(3);
+  auto z = random_numbers<T, 6>(rng);
+  auto ybar = random_numbers<T, 6>(rng);
+  std::vector<float> b{0.5f, -1, 2, 0, 0.25f, -0.75f};
+  std::vector<T> y(6), zbar(6);
+  for (auto& v : zbar) v = T(0.0f);
+  std::vector<reducing_accumulator<float, 5>> bbar(6);
+  for (auto& acc : bbar) acc.clear();
+  const tensor_view<const float, vec<6>> bv(b.data());
+  rules<add_op>::value(tensor_view<T, vec<6>>(y.data()), tensor_view<T, vec<6>>(z.data()), bv);
+  rules<add_op>::vjp(arg<1>, tensor_view<reducing_accumulator<float, 5>, vec<6>>(bbar.data()),
+                     tensor_view<T, vec<6>>(ybar.data()), tensor_view<T, vec<6>>(z.data()), bv,
+                     tensor_view<T, vec<6>>(y.data()));
+  std::vector<T> r(6);
+  rules<relu_op<>>::value(tensor_view<T, vec<6>>(r.data()), tensor_view<T, vec<6>>(y.data()));
+  rules<relu_op<>>::vjp(arg<0>, tensor_view<T, vec<6>>(zbar.data()), tensor_view<T, vec<6>>(ybar.data()),
+                        tensor_view<T, vec<6>>(y.data()), tensor_view<T, vec<6>>(r.data()));
+  for (std::size_t k = 0; k < 6; ++k) {
+    double total = 0;
+    for (std::size_t g = 0; g < T::parts; ++g) {
+      const R sum = z[k].part[g] + R(b[k]);
+      CHECK(xsimd::all(y[k].part[g] == sum));
+      CHECK(xsimd::all(r[k].part[g] == xsimd::select(sum < R(0.0f), R(0.0f), sum)));
+      CHECK(xsimd::all(zbar[k].part[g] == xsimd::select(sum > R(0.0f), ybar[k].part[g], R(0.0f))));
+      total += double(xsimd::hadd(ybar[k].part[g]));
+    }
+    CHECK(bbar[k].total() == doctest::Approx(total).epsilon(1e-5));
+  }
+}
