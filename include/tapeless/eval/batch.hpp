@@ -33,6 +33,7 @@
 
 #include <array>
 #include <cstddef>
+#include <limits>
 #include <span>
 #include <string>
 #include <tuple>
@@ -100,14 +101,110 @@ auto sample_span(const R& r) {
   return std::span(std::ranges::data(r), std::ranges::size(r));
 }
 
+// Whether `have` numbers are exactly n samples of `per_sample` numbers each,
+// without computing n · per_sample (which could wrap around).
+inline bool holds_samples(std::size_t have, std::size_t n, std::size_t per_sample) {
+  if (per_sample == 0) return have == 0;
+  return have % per_sample == 0 && have / per_sample == n;
+}
+
+inline std::string needed_count(std::size_t n, std::size_t per_sample) {
+  if (per_sample != 0 && n > std::numeric_limits<std::size_t>::max() / per_sample)
+    return "more than " + std::to_string(std::numeric_limits<std::size_t>::max());
+  return std::to_string(n * per_sample);
+}
+
 template <class Input, class Data>
 void check_sample_count(const Data& data, std::size_t n) {
   using S = typename Input::shape;
   const std::size_t have = sample_span(data).size();
-  if (have != n * S::size)
+  if (!holds_samples(have, n, S::size))
     throw shape_error("tapeless: batch input '" + std::string(Input::name::view()) + "' (" + shape_string<S>() +
                       ", " + std::to_string(S::size) + " values per sample) was given " + std::to_string(have) +
-                      " values for " + std::to_string(n) + " samples (needs " + std::to_string(n * S::size) + ")");
+                      " values for " + std::to_string(n) + " samples (needs " + needed_count(n, S::size) + ")");
+}
+
+// The bindings among a call's arguments (options such as mean_over_batch
+// left out), as a tuple of references.
+template <class... A>
+auto filter_bindings(const A&... args) {
+  return std::tuple_cat([](const auto& a) {
+    if constexpr (is_binding<std::remove_cvref_t<decltype(a)>>::value)
+      return std::tuple<const std::remove_cvref_t<decltype(a)>&>(a);
+    else
+      return std::tuple<>();
+  }(args)...);
+}
+
+template <class Root, class... B>
+void check_batch_inputs(std::size_t n, const B&... bindings) {
+  (check_sample_count<typename graph<Root>::template input_named<typename B::name>>(bindings.data, n), ...);
+}
+
+// A lane pack from `lanes` contiguous numbers.
+template <class T>
+T load_lanes(const typename T::value_type* p) {
+  using R = typename T::part_type;
+  T r;
+  for (std::size_t k = 0; k < T::parts; ++k) r.part[k] = R::load_unaligned(p + k * R::size);
+  return r;
+}
+
+// 1 on lanes below `valid`, 0 above.
+template <class T>
+T lanes_below(std::size_t valid) {
+  using E = typename T::value_type;
+  alignas(64) std::array<E, T::lanes> m{};
+  for (std::size_t l = 0; l < T::lanes; ++l) m[l] = l < valid ? E(1) : E(0);
+  return load_lanes<T>(m.data());
+}
+
+// Loads samples first .. first + valid - 1 of every input of Root into
+// the lanes of its slot in `values`; unused lanes get sample `first`, so
+// they stay finite.
+template <class Root, class T, class... B>
+void load_samples(T* values, std::size_t first, std::size_t valid, std::size_t n, const B&... bindings) {
+  using E = typename T::value_type;
+  auto all = std::forward_as_tuple(bindings...);
+  for_each_type(typename graph<Root>::inputs{}, [&]<class I>() {
+    const auto& data = std::get<binding_index<is_binding, I, B...>()>(all).data;
+    using D = std::remove_cvref_t<decltype(data)>;
+    const auto samples = sample_span(data);
+    constexpr std::size_t size = I::shape::size;
+    T* slot = values + slot_layout<Root>::template offset<I>;
+    alignas(64) std::array<E, T::lanes> buffer;
+    for (std::size_t e = 0; e < size; ++e) {
+      using U = std::remove_cv_t<typename decltype(samples)::element_type>;
+      if constexpr (sample_layout<D>::feature_major) {
+        const U* row = samples.data() + e * n + first;
+        if constexpr (std::is_same_v<U, E>) {
+          if (valid == T::lanes) {
+            slot[e] = load_lanes<T>(row);
+            continue;
+          }
+        }
+        for (std::size_t l = 0; l < T::lanes; ++l) buffer[l] = E(row[l < valid ? l : 0]);
+      } else {
+        const U* base = samples.data() + first * size + e;
+        for (std::size_t l = 0; l < T::lanes; ++l) buffer[l] = E(base[(l < valid ? l : 0) * size]);
+      }
+      slot[e] = load_lanes<T>(buffer.data());
+    }
+  });
+}
+
+// Registers per number when a batch engine is not told (each sweep then
+// carries Pack · lanes-per-register samples). Chosen from the graph: 16
+// registers (256 floats with AVX-512) when the graph's weights are large
+// next to its workspace (at least 32 parameters per workspace number, so
+// each op's work on a chunk dwarfs moving the chunk's activations, and
+// each weight gradient is summed in registers over more samples), else 8.
+// Measured on the benchmark networks (bench/README.md): L (52 parameters
+// per workspace number) is fastest with 16, M (7.5) and R (4) with 8 or
+// less, and 32 was slower on every network.
+template <class Root, class ParamSet>
+constexpr std::size_t default_pack() {
+  return ParamSet::size() >= 32 * slot_layout<Root>::size ? 16 : 8;
 }
 
 }  // namespace detail
@@ -118,10 +215,12 @@ class parallel_batch_engine;
 // Workspace and parameter-adjoint accumulators for batch calls on Root
 // with parameter buffer ParamSet, on SIMD architecture Arch. Each sweep
 // carries Pack registers of samples per number (see simd/lane_pack.hpp):
-// Pack · W samples go through the graph together. Pack = 8 measured best
-// on the benchmark networks (bench/README.md): 2 and 4 reload weights and
-// accumulators too often, 16 runs out of registers.
-template <expression Root, class ParamSet, std::size_t Pack = 8, class Arch = xsimd::default_arch>
+// Pack · W samples go through the graph together, and each op runs over
+// all of them before the next op starts (the products register-blocked,
+// ops/blocked_products.hpp). Pack defaults to detail::default_pack, chosen
+// from the graph; `batch_engine<..>::pack` tells it.
+template <expression Root, class ParamSet, std::size_t Pack = detail::default_pack<Root, ParamSet>(),
+          class Arch = xsimd::default_arch>
 class batch_engine {
  public:
   using element_type = typename ParamSet::element_type;
@@ -131,7 +230,8 @@ class batch_engine {
   // every benchmark network, and as small as the parameters.
   using accumulator_type = reducing_accumulator<element_type, Pack, Arch>;
   using register_type = typename lane_type::part_type;
-  // Samples per sweep.
+  // Registers per number, and samples per sweep.
+  static constexpr std::size_t pack = Pack;
   static constexpr std::size_t lanes = lane_type::lanes;
 
   static_assert(Root::shape::rank == 0,
@@ -170,19 +270,9 @@ class batch_engine {
   template <bool Overwrite, class... A>
   element_type run(const ParamSet& P, ParamSet* G, std::size_t n, const A&... args) {
     constexpr bool mean = (std::is_same_v<A, mean_over_batch_t> || ...);
-    auto bindings = filter_bindings(args...);
+    auto bindings = detail::filter_bindings(args...);
     return std::apply(
         [&](const auto&... b) { return run_bound<Overwrite>(P, G, n, mean, b...); }, bindings);
-  }
-
-  template <class... A>
-  static auto filter_bindings(const A&... args) {
-    return std::tuple_cat([](const auto& a) {
-      if constexpr (detail::is_binding<std::remove_cvref_t<decltype(a)>>::value)
-        return std::tuple<const std::remove_cvref_t<decltype(a)>&>(a);
-      else
-        return std::tuple<>();
-    }(args)...);
   }
 
   template <bool Overwrite, class... B>
@@ -190,16 +280,10 @@ class batch_engine {
     if constexpr (!(detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>())) {
       return element_type(0);
     } else {
-      check_samples(n, bindings...);
+      detail::check_batch_inputs<Root>(n, bindings...);
       const element_type scale = mean && n > 0 ? element_type(1) / element_type(n) : element_type(1);
       return sweep_range<Overwrite>(P, G, n, 0, n, scale, bindings...);
     }
-  }
-
-  template <class... B>
-  static void check_samples(std::size_t n, const B&... bindings) {
-    (detail::check_sample_count<typename graph<Root>::template input_named<typename B::name>>(bindings.data, n),
-     ...);
   }
 
   // Samples [begin, end) of n, every loss seeded with `scale`: the loss sum
@@ -225,9 +309,9 @@ class batch_engine {
     T loss_sum(E(0));
     for (std::size_t first = begin; first < end; first += lanes) {
       const std::size_t valid = end - first < lanes ? end - first : lanes;
-      load_group(first, valid, n, bindings...);
+      detail::load_samples<Root>(ws_.values.data(), first, valid, n, bindings...);
       detail::forward_sweep<Root, ParamSet>(arrays);
-      const T mask = valid == lanes ? T(E(1)) : lane_mask(valid);
+      const T mask = valid == lanes ? T(E(1)) : detail::lanes_below<T>(valid);
       const T root_value = T(detail::value_view(arrays, root_at{})[0]);
       loss_sum += select(mask != T(E(0)), root_value, T(E(0)));
       if constexpr (detail::root_active<Root, seeds>) {
@@ -248,50 +332,6 @@ class batch_engine {
     register_type total = loss_sum.part[0];
     for (std::size_t k = 1; k < Pack; ++k) total += loss_sum.part[k];
     return xsimd::hadd(total) * scale;
-  }
-
-  static lane_type lane_mask(std::size_t valid) {
-    alignas(64) std::array<element_type, lanes> m{};
-    for (std::size_t l = 0; l < lanes; ++l) m[l] = l < valid ? element_type(1) : element_type(0);
-    return load(m.data());
-  }
-
-  static lane_type load(const element_type* p) {
-    lane_type r;
-    for (std::size_t k = 0; k < Pack; ++k) r.part[k] = register_type::load_unaligned(p + k * register_type::size);
-    return r;
-  }
-
-  // Loads samples first .. first + valid - 1 of every input into the lanes;
-  // unused lanes get sample `first`.
-  template <class... B>
-  void load_group(std::size_t first, std::size_t valid, std::size_t n, const B&... bindings) {
-    auto all = std::forward_as_tuple(bindings...);
-    detail::for_each_type(typename graph<Root>::inputs{}, [&]<class I>() {
-      const auto& data = std::get<detail::binding_index<detail::is_binding, I, B...>()>(all).data;
-      using D = std::remove_cvref_t<decltype(data)>;
-      const auto samples = detail::sample_span(data);
-      constexpr std::size_t size = I::shape::size;
-      lane_type* slot = ws_.values.data() + layout::template offset<I>;
-      alignas(64) std::array<element_type, lanes> buffer;
-      for (std::size_t e = 0; e < size; ++e) {
-        using U = std::remove_cv_t<typename decltype(samples)::element_type>;
-        if constexpr (detail::sample_layout<D>::feature_major) {
-          const U* row = samples.data() + e * n + first;
-          if constexpr (std::is_same_v<U, element_type>) {
-            if (valid == lanes) {
-              slot[e] = load(row);
-              continue;
-            }
-          }
-          for (std::size_t l = 0; l < lanes; ++l) buffer[l] = element_type(row[l < valid ? l : 0]);
-        } else {
-          const U* base = samples.data() + first * size + e;
-          for (std::size_t l = 0; l < lanes; ++l) buffer[l] = element_type(base[(l < valid ? l : 0) * size]);
-        }
-        slot[e] = load(buffer.data());
-      }
-    });
   }
 
   alignas(64) workspace<Root, lane_type> ws_;

@@ -27,7 +27,8 @@
 
 namespace tapeless {
 
-template <expression Root, class ParamSet, std::size_t Pack = 8, class Arch = xsimd::default_arch>
+template <expression Root, class ParamSet, std::size_t Pack = detail::default_pack<Root, ParamSet>(),
+          class Arch = xsimd::default_arch>
 class parallel_batch_engine {
  public:
   using element_type = typename ParamSet::element_type;
@@ -57,7 +58,7 @@ class parallel_batch_engine {
   element_type value_and_grad_into(const ParamSet& P, ParamSet& G, std::size_t n,
                                    const Options_and_bindings&... args) {
     constexpr bool mean = (std::is_same_v<Options_and_bindings, mean_over_batch_t> || ...);
-    auto bindings = engine_type::filter_bindings(args...);
+    auto bindings = detail::filter_bindings(args...);
     return std::apply([&](const auto&... b) { return run(P, G, n, mean, b...); }, bindings);
   }
 
@@ -73,7 +74,7 @@ class parallel_batch_engine {
     if constexpr (!(detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>())) {
       return element_type(0);
     } else {
-      engine_type::check_samples(n, bindings...);
+      detail::check_batch_inputs<Root>(n, bindings...);
       const element_type scale = mean && n > 0 ? element_type(1) / element_type(n) : element_type(1);
       const std::size_t T = slots_.size();
       // Chunk size: n / T rounded up to whole lane packs.

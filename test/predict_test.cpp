@@ -1,0 +1,111 @@
+// Batch inference (eval/predict.hpp): forward-only values of a
+// vector-valued expression for n samples, against the scalar path sample by
+// sample, at every tail size, in every input and output layout; size
+// mistakes throw before anything is written.
+
+#include <cstddef>
+#include <random>
+#include <vector>
+
+#include <doctest/doctest.h>
+
+#include <tapeless/eval/predict.hpp>
+#include <tapeless/tapeless.hpp>
+
+using namespace tapeless;
+
+namespace {
+constexpr auto x = input<"x", vec<5>>;
+constexpr auto W1 = param<"W1", mat<7, 5>>;
+constexpr auto b1 = param<"b1", vec<7>>;
+constexpr auto W2 = param<"W2", mat<3, 7>>;
+constexpr auto logits = W2 * relu(W1 * x + b1) + tanh(sum(x)) * 0.5_c;
+constexpr auto score = logsumexp(logits);
+
+template <class Root, class E>
+params<Root, E> random_params(std::mt19937& rng) {
+  params<Root, E> P;
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (E& p : P.span()) p = E(u(rng));
+  return P;
+}
+
+template <class E, std::size_t Pack, class Root>
+void check_layouts(Root f, std::size_t n) {
+  constexpr std::size_t k = Root::shape::size;
+  std::mt19937 rng(unsigned(n) + 11);
+  const auto P = random_params<Root, E>(rng);
+  std::uniform_real_distribution<double> u(-2, 2);
+  std::vector<E> xs(n * 5), xs_soa(n * 5);
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t e = 0; e < 5; ++e) xs_soa[e * n + s] = xs[s * 5 + e] = E(u(rng));
+  // Scalar path, one sample at a time.
+  std::vector<E> want(n * k);
+  for (std::size_t s = 0; s < n; ++s) {
+    const auto v = value(f, P, bind<"x">(std::span<const E, 5>(&xs[s * 5], 5)));
+    if constexpr (k == 1)
+      want[s] = v;
+    else
+      for (std::size_t e = 0; e < k; ++e) want[s * k + e] = v[e];
+  }
+  const double tol = std::is_same_v<E, float> ? 2e-6 : 1e-14;
+  batch_predictor<Root, params<Root, E>, Pack> predictor;
+  std::vector<E> aos_result(n * k, E(-99)), soa_result(n * k, E(-99));
+  predictor.value_into(P, n, aos_result, bind<"x">(aos(xs)));
+  predictor.value_into(P, n, soa_out(soa_result), bind<"x">(soa(xs_soa)));
+  for (std::size_t s = 0; s < n; ++s)
+    for (std::size_t e = 0; e < k; ++e) {
+      CHECK(double(aos_result[s * k + e]) == doctest::Approx(double(want[s * k + e])).epsilon(tol));
+      CHECK(double(soa_result[e * n + s]) == doctest::Approx(double(want[s * k + e])).epsilon(tol));
+    }
+}
+
+template <class E, std::size_t Pack>
+void check_tails() {
+  constexpr std::size_t W = batch_predictor<decltype(logits), params<decltype(logits), E>, Pack>::lanes;
+  for (std::size_t n : {std::size_t(0), std::size_t(1), W - 1, W, W + 1, 2 * W + 1, std::size_t(37)}) {
+    CAPTURE(n);
+    check_layouts<E, Pack>(logits, n);
+    check_layouts<E, Pack>(score, n);
+  }
+}
+}  // namespace
+
+TEST_CASE("batch inference equals the scalar path at every tail, both layouts in and out") {
+  check_tails<float, 1>();
+  check_tails<float, 3>();
+  check_tails<float, 16>();
+  check_tails<double, 2>();
+  check_tails<double, 8>();
+}
+
+TEST_CASE("batch inference: one call, default pack, aos_out") {
+  std::mt19937 rng(5);
+  const auto P = random_params<decltype(logits), float>(rng);
+  std::vector<float> xs(3 * 5, 0.25f), out(3 * 3);
+  value_batch_into(logits, P, 3, aos_out(out), bind<"x">(xs));
+  const auto v = value(logits, P, bind<"x">(std::span<const float, 5>(xs.data(), 5)));
+  for (std::size_t s = 0; s < 3; ++s)
+    for (std::size_t e = 0; e < 3; ++e) CHECK(out[s * 3 + e] == doctest::Approx(v[e]).epsilon(2e-6));
+}
+
+TEST_CASE("batch inference: wrong sizes throw shape_error naming the binding or the output, nothing written") {
+  std::mt19937 rng(5);
+  const auto P = random_params<decltype(logits), float>(rng);
+  batch_predictor<decltype(logits), params<decltype(logits), float>> predictor;
+  std::vector<float> xs(4 * 5, 1.0f), out(4 * 3, -7.0f);
+  auto untouched = [&] {
+    for (float v : out) CHECK(v == -7.0f);
+  };
+  CHECK_THROWS_WITH_AS(predictor.value_into(P, 4, std::span(out).first(11), bind<"x">(xs)),
+                       doctest::Contains("output (3 values per sample) has 11 values for 4 samples (needs 12)"),
+                       shape_error);
+  untouched();
+  CHECK_THROWS_WITH_AS(predictor.value_into(P, 5, out, bind<"x">(xs)), doctest::Contains("'x'"), shape_error);
+  untouched();
+  // n · k would wrap around: still a clean error.
+  const std::size_t huge = std::numeric_limits<std::size_t>::max() / 2;
+  CHECK_THROWS_WITH_AS(predictor.value_into(P, huge, out, bind<"x">(xs)), doctest::Contains("needs more than"),
+                       shape_error);
+  untouched();
+}
