@@ -68,6 +68,7 @@
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/parallel_batch.hpp>
+#include <tapeless/eval/predict.hpp>
 
 namespace tapeless::train {
 
@@ -98,11 +99,34 @@ std::size_t predict(Logits logits, const ParamSet& P, const float* x) {
   return best;
 }
 
+// The fraction of samples whose largest logit is their label. The logits
+// come from batch inference (eval/predict.hpp), a few chunks of samples at
+// a time; the predictor and the logits buffer are allocated once per call.
 template <expression Logits, class ParamSet>
-double accuracy(Logits logits, const ParamSet& P, const data::labeled_data& d) {
+double accuracy(Logits, const ParamSet& P, const data::labeled_data& d) {
   if (d.size() == 0) return 0;
+  using predictor_t = batch_predictor<Logits, ParamSet>;
+  constexpr std::size_t classes = Logits::shape::size;
+  constexpr std::size_t features = graph<Logits>::template input_named<name_of<"x">>::shape::size;
+  if (d.features != features || d.x.size() / features < d.size())
+    throw shape_error("tapeless: accuracy: the data has " + std::to_string(d.features) + " features and " +
+                      std::to_string(d.x.size()) + " values for " + std::to_string(d.size()) +
+                      " samples; the network reads " + std::to_string(features) + " per sample");
+  const auto predictor = std::make_unique<predictor_t>();
+  const std::size_t block = 4 * predictor_t::lanes;
+  std::vector<typename ParamSet::element_type> z(block * classes);
   std::size_t right = 0;
-  for (std::size_t i = 0; i < d.size(); ++i) right += predict(logits, P, d.sample(i)) == std::size_t(d.labels[i]);
+  for (std::size_t first = 0; first < d.size(); first += block) {
+    const std::size_t n = std::min(block, d.size() - first);
+    predictor->value_into(P, n, std::span(z).first(n * classes),
+                          bind<"x">(std::span<const float>(d.sample(first), n * features)));
+    for (std::size_t s = 0; s < n; ++s) {
+      std::size_t best = 0;
+      for (std::size_t k = 1; k < classes; ++k)
+        if (z[s * classes + k] > z[s * classes + best]) best = k;
+      right += best == std::size_t(d.labels[first + s]);
+    }
+  }
   return double(right) / double(d.size());
 }
 
