@@ -175,7 +175,11 @@ TEST_CASE("the one-call form matches the engine") {
   // packs plus one double per parameter entry (9 for the seed network).
   using engine_t = batch_engine<decltype(seed_loss), params<decltype(seed_loss), double>>;
   static_assert(sizeof(engine_t::accumulator_type) == sizeof(double));
-  static_assert(engine_t::bytes == sizeof(workspace<decltype(seed_loss), engine_t::lane_type>) + 9 * sizeof(double));
+  static_assert(engine_t::bytes == (slot_layout<decltype(seed_loss)>::size + engine_t::adjoint_count) *
+                                       sizeof(engine_t::lane_type) +
+                                   9 * sizeof(double));
+  // Adjoints are planned compactly: fewer than one per workspace number.
+  static_assert(engine_t::adjoint_count < slot_layout<decltype(seed_loss)>::size);
   static_assert(sizeof(engine_t) >= engine_t::bytes);
 }
 

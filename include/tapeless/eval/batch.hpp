@@ -46,6 +46,7 @@
 #include <tapeless/core/graph.hpp>
 #include <tapeless/core/params.hpp>
 #include <tapeless/core/workspace.hpp>
+#include <tapeless/eval/adjoint_plan.hpp>
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/bind.hpp>
 #include <tapeless/eval/sweep.hpp>
@@ -230,6 +231,12 @@ class batch_engine {
   // every benchmark network, and as small as the parameters.
   using accumulator_type = reducing_accumulator<element_type, Pack, Arch>;
   using register_type = typename lane_type::part_type;
+  // The sweeps differentiate with respect to the parameters; adjoints live
+  // in the compact planned layout (eval/adjoint_plan.hpp), adjoint_count
+  // numbers instead of one per workspace number.
+  using seeds = detail::seed_leaves<true, false>;
+  static constexpr std::size_t adjoint_count = detail::adjoint_plan<Root, seeds>::data.size;
+
   // Registers per number, and samples per sweep.
   static constexpr std::size_t pack = Pack;
   static constexpr std::size_t lanes = lane_type::lanes;
@@ -260,7 +267,7 @@ class batch_engine {
   }
 
   static constexpr std::size_t bytes =
-      sizeof(workspace<Root, lane_type>) + ParamSet::size() * sizeof(accumulator_type);
+      (slot_layout<Root>::size + adjoint_count) * sizeof(lane_type) + ParamSet::size() * sizeof(accumulator_type);
 
  private:
   template <expression, class, std::size_t, class>
@@ -299,26 +306,24 @@ class batch_engine {
       for (auto& acc : param_acc_) acc.clear();
 
     detail::sweep_arrays<T, E, accumulator_type> arrays;
-    arrays.values = ws_.values.data();
-    arrays.adjoints = ws_.adjoints.data();
+    arrays.values = values_.data();
+    arrays.adjoints = adjoints_.data();
     arrays.params = P.data();
     arrays.param_adjoints = param_acc_.data();
-    using seeds = detail::seed_leaves<true, false>;
     using root_at = detail::root_location<Root, ParamSet>;
 
     T loss_sum(E(0));
     for (std::size_t first = begin; first < end; first += lanes) {
       const std::size_t valid = end - first < lanes ? end - first : lanes;
-      detail::load_samples<Root>(ws_.values.data(), first, valid, n, bindings...);
+      detail::load_samples<Root>(values_.data(), first, valid, n, bindings...);
       detail::forward_sweep<Root, ParamSet>(arrays);
       const T mask = valid == lanes ? T(E(1)) : detail::lanes_below<T>(valid);
       const T root_value = T(detail::value_view(arrays, root_at{})[0]);
       loss_sum += select(mask != T(E(0)), root_value, T(E(0)));
       if constexpr (detail::root_active<Root, seeds>) {
         if (grad) {
-          ws_.adjoints.fill(T(E(0)));
-          detail::adjoint_view(arrays, root_at{})[0] += mask * T(scale);
-          detail::reverse_sweep<Root, ParamSet, seeds>(arrays);
+          detail::adjoint_view(arrays, detail::planned_root_location<Root, ParamSet, seeds>{})[0] = mask * T(scale);
+          detail::planned_reverse_sweep<Root, ParamSet, seeds>(arrays);
         }
       }
     }
@@ -334,7 +339,8 @@ class batch_engine {
     return xsimd::hadd(total) * scale;
   }
 
-  alignas(64) workspace<Root, lane_type> ws_;
+  alignas(64) std::array<lane_type, layout::size> values_;
+  alignas(64) std::array<lane_type, adjoint_count> adjoints_;
   alignas(64) std::array<accumulator_type, ParamSet::size()> param_acc_;
 };
 

@@ -157,6 +157,19 @@ constexpr auto fold_constants() {
 }
 }  // namespace detail
 
+// Whether an op's VJP to argument I is the identity, ā += ȳ (for an
+// argument of the result's shape): an op says so with a static
+// `identity_vjp(i)`. The batch engine then lets such an argument's adjoint
+// share the result's memory when the op is its only use, instead of
+// copying it (eval/adjoint_plan.hpp).
+template <class Op, std::size_t I>
+constexpr bool identity_vjp() {
+  if constexpr (requires { Op::identity_vjp(I); })
+    return Op::identity_vjp(I);
+  else
+    return false;
+}
+
 // The rule as the drivers see it: whole-node value, VJP and JVP on views.
 // Elementwise families get their element loops here, once.
 template <class Op, class Family = void>

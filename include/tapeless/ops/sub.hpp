@@ -15,6 +15,7 @@ struct sub_op : binary_elementwise {
 
   static auto vjp(arg_t<0>, const auto&, const auto&, const auto&, const auto& ybar) { return ybar; }
   static auto vjp(arg_t<1>, const auto&, const auto&, const auto&, const auto& ybar) { return -ybar; }
+  static constexpr bool identity_vjp(std::size_t i) { return i == 0; }
 
   static auto jvp(arg_t<0>, const auto&, const auto&, const auto&, const auto& adot) { return adot; }
   static auto jvp(arg_t<1>, const auto&, const auto&, const auto&, const auto& bdot) { return -bdot; }
