@@ -7,6 +7,7 @@
 // value and both VJPs run register-blocked (ops/blocked_products.hpp).
 
 #include <cstddef>
+#include <type_traits>
 
 #include <tapeless/ops/blocked_products.hpp>
 #include <tapeless/ops/family.hpp>
@@ -37,8 +38,12 @@ struct matvec_op : structural {
     if constexpr (blocked::lane_summed_operands<ABar, YBar, X>) {
       blocked::lane_summed_outer<M, N, N, 1, 1, 1>(abar.data(), ybar.data(), x.data());
     } else {
-      for (std::size_t i = 0; i < M; ++i)
-        for (std::size_t j = 0; j < N; ++j) math::multiply_add(abar(i, j), ybar[i], x[j]);
+      // ȳ_i in a local: through the views the compiler must assume a store
+      // to Ā may change it, and would reload it for every j.
+      for (std::size_t i = 0; i < M; ++i) {
+        const auto yi = ybar[i];
+        for (std::size_t j = 0; j < N; ++j) math::multiply_add(abar(i, j), yi, x[j]);
+      }
     }
   }
   template <class XBar, class YBar, class A, class X, class Y>
@@ -46,6 +51,20 @@ struct matvec_op : structural {
     constexpr std::size_t M = A::shape::rows, N = A::shape::cols;
     if constexpr (blocked::broadcast_operands<XBar, A, YBar>) {
       blocked::broadcast_product<true, N, M, 1, N, 1, 1>(xbar.data(), a.data(), ybar.data());
+    } else if constexpr (std::is_arithmetic_v<detail::number_of<XBar>> && std::is_arithmetic_v<detail::number_of<A>> &&
+                         std::is_arithmetic_v<detail::number_of<YBar>>) {
+      // Plain numbers (one sample): as a sum of rows of A scaled by ȳ_i,
+      // into a local array, so the loop over j runs along A's rows and
+      // vectorizes; summed down the columns it would be N serial chains
+      // reading A with a stride.
+      detail::number_of<XBar> acc[N];
+      const auto y0 = ybar[0];
+      for (std::size_t j = 0; j < N; ++j) acc[j] = a(0, j) * y0;
+      for (std::size_t i = 1; i < M; ++i) {
+        const auto yi = ybar[i];
+        for (std::size_t j = 0; j < N; ++j) acc[j] += a(i, j) * yi;
+      }
+      for (std::size_t j = 0; j < N; ++j) xbar[j] += acc[j];
     } else {
       for (std::size_t j = 0; j < N; ++j) {
         auto acc = a(0, j) * ybar[0];
