@@ -181,6 +181,11 @@ TEST_CASE("the one-call form matches the engine") {
   // Adjoints are planned compactly: fewer than one per workspace number.
   static_assert(engine_t::adjoint_count < slot_layout<decltype(seed_loss)>::size);
   static_assert(sizeof(engine_t) >= engine_t::bytes);
+  // The schedule is chosen from the graph, and these tests cover both: the
+  // seed network runs one register at a time with everything in registers,
+  // every_op op by op over chunks.
+  static_assert(engine_t::in_registers);
+  static_assert(!batch_engine<decltype(every_op), params<decltype(every_op), float>>::in_registers);
 }
 
 TEST_CASE("a batch split over threads: same result as one engine, same bits for a given thread count") {

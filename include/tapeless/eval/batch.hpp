@@ -237,6 +237,14 @@ class batch_engine {
   using seeds = detail::seed_leaves<true, false>;
   static constexpr std::size_t adjoint_count = detail::adjoint_plan<Root, seeds>::data.size;
 
+  // Graphs this small run one register of samples at a time through the
+  // whole graph with everything in registers (the workspace, adjoints and
+  // per-lane parameter-adjoint accumulators are locals the compiler keeps
+  // in registers): per-chunk bookkeeping would cost more than their few
+  // multiply-adds. Larger graphs run op by op over chunks of Pack
+  // registers. 32 numbers: S (2-2-1) needs 28.
+  static constexpr bool in_registers = slot_layout<Root>::size + adjoint_count + ParamSet::size() <= 32;
+
   // Registers per number, and samples per sweep.
   static constexpr std::size_t pack = Pack;
   static constexpr std::size_t lanes = lane_type::lanes;
@@ -299,6 +307,7 @@ class batch_engine {
   template <bool Overwrite, class... B>
   element_type sweep_range(const ParamSet& P, ParamSet* G, std::size_t n, std::size_t begin, std::size_t end,
                            element_type scale, const B&... bindings) {
+    if constexpr (in_registers) return sweep_in_registers<Overwrite>(P, G, n, begin, end, scale, bindings...);
     using E = element_type;
     using T = lane_type;
     const bool grad = G != nullptr;
@@ -337,6 +346,51 @@ class batch_engine {
     register_type total = loss_sum.part[0];
     for (std::size_t k = 1; k < Pack; ++k) total += loss_sum.part[k];
     return xsimd::hadd(total) * scale;
+  }
+
+  // sweep_range for tiny graphs: one register of samples at a time,
+  // workspace and accumulators in locals, parameter adjoints summed per lane
+  // and across lanes once at the end.
+  template <bool Overwrite, class... B>
+  element_type sweep_in_registers(const ParamSet& P, ParamSet* G, std::size_t n, std::size_t begin,
+                                  std::size_t end, element_type scale, const B&... bindings) {
+    using E = element_type;
+    using T = lane_pack<E, 1, Arch>;
+    constexpr std::size_t width = T::lanes;
+    const bool grad = G != nullptr;
+    std::array<T, layout::size> values;
+    std::array<T, (adjoint_count > 0 ? adjoint_count : 1)> adjoints;
+    std::array<T, ParamSet::size()> param_sums;
+    param_sums.fill(T(E(0)));
+    detail::sweep_arrays<T, E, T> arrays;
+    arrays.values = values.data();
+    arrays.adjoints = adjoints.data();
+    arrays.params = P.data();
+    arrays.param_adjoints = param_sums.data();
+    using root_at = detail::root_location<Root, ParamSet>;
+
+    T loss_sum(E(0));
+    for (std::size_t first = begin; first < end; first += width) {
+      const std::size_t valid = end - first < width ? end - first : width;
+      detail::load_samples<Root>(values.data(), first, valid, n, bindings...);
+      detail::forward_sweep<Root, ParamSet>(arrays);
+      const T mask = valid == width ? T(E(1)) : detail::lanes_below<T>(valid);
+      loss_sum += select(mask != T(E(0)), T(detail::value_view(arrays, root_at{})[0]), T(E(0)));
+      if constexpr (detail::root_active<Root, seeds>) {
+        if (grad) {
+          detail::adjoint_view(arrays, detail::planned_root_location<Root, ParamSet, seeds>{})[0] = mask * T(scale);
+          detail::planned_reverse_sweep<Root, ParamSet, seeds>(arrays);
+        }
+      }
+    }
+    if (grad) {
+      E* out = G->data();
+      for (std::size_t k = 0; k < ParamSet::size(); ++k) {
+        const E total = xsimd::hadd(param_sums[k].part[0]);
+        out[k] = Overwrite ? total : out[k] + total;
+      }
+    }
+    return xsimd::hadd(loss_sum.part[0]) * scale;
   }
 
   alignas(64) std::array<lane_type, layout::size> values_;
