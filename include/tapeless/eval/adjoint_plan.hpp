@@ -180,16 +180,18 @@ struct planned_reverse_call<Op, Active, Out, type_list<In...>, AdjOut, type_list
       rules<Op>::vjp(arg<I>, adjoint_view(a, type_at<I, type_list<AdjIn...>>{}), adjoint_view(a, AdjOut{}),
                      value_view(a, In{})..., value_view(a, Out{}));
   }
+  template <class Z, class A>
+  static void clear(const A& a) {
+    for (auto& t : adjoint_view(a, Z{})) t = zero_like(t);
+  }
+  template <class A, std::size_t... I>
+  static void pull_backs(const A& a, std::index_sequence<I...>) {
+    (pull_back<I>(a), ...);
+  }
   template <class A>
   static void reverse(const A& a) {
-    (
-        [&] {
-          for (auto& t : adjoint_view(a, Zero{})) t = zero_like(t);
-        }(),
-        ...);
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (pull_back<I>(a), ...);
-    }(std::index_sequence_for<In...>{});
+    (clear<Zero>(a), ...);
+    pull_backs(a, std::index_sequence_for<In...>{});
   }
 };
 
@@ -217,17 +219,24 @@ struct planned_call_at<Root, ParamSet, Seeds, K, op_node<Op, S, A...>> {
 // The reverse sweep in the planned layout (values as usual). Before it,
 // the caller writes the root's seed into its planned adjoint location (no
 // other adjoint needs clearing); parameter adjoints are added to.
+template <class Root, class ParamSet, class Seeds,
+          class Positions = typename filter<typename Root::nodes, is_node>::index_sequence>
+struct planned_reverse;
+template <class Root, class ParamSet, class Seeds, std::size_t... K>
+struct planned_reverse<Root, ParamSet, Seeds, std::index_sequence<K...>> {
+  static constexpr std::size_t count = sizeof...(K);
+  static constexpr std::array<std::size_t, count> at{K...};
+  template <class A, std::size_t... I>
+  static void run(const A& arrays, std::index_sequence<I...>) {
+    (void)std::initializer_list<int>{
+        (planned_call_at<Root, ParamSet, Seeds, at[count - 1 - I]>::type::reverse(arrays), 0)...};
+  }
+};
+
 template <class Root, class ParamSet, class Seeds, class A>
 void planned_reverse_sweep(const A& arrays) {
-  using positions = typename filter<typename Root::nodes, is_node>::index_sequence;
-  [&]<std::size_t... K>(std::index_sequence<K...>) {
-    constexpr std::size_t count = sizeof...(K);
-    constexpr std::array<std::size_t, count> at{K...};
-    [&]<std::size_t... I>(std::index_sequence<I...>) {
-      (void)std::initializer_list<int>{
-          (planned_call_at<Root, ParamSet, Seeds, at[count - 1 - I]>::type::reverse(arrays), 0)...};
-    }(std::make_index_sequence<count>{});
-  }(positions{});
+  using sweep = planned_reverse<Root, ParamSet, Seeds>;
+  sweep::run(arrays, std::make_index_sequence<sweep::count>{});
 }
 
 // Where the root's adjoint is in the planned layout.

@@ -42,6 +42,7 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <tapeless/core/attributes.hpp>
 #include <tapeless/core/error.hpp>
 #include <tapeless/core/graph.hpp>
 #include <tapeless/core/params.hpp>
@@ -350,9 +351,11 @@ class batch_engine {
 
   // sweep_range for tiny graphs: one register of samples at a time,
   // workspace and accumulators in locals, parameter adjoints summed per lane
-  // and across lanes once at the end.
+  // and across lanes once at the end. Flattened: the whole graph must be
+  // one loop body for the locals to stay in registers (two registers per
+  // step were measured slower: they spill).
   template <bool Overwrite, class... B>
-  element_type sweep_in_registers(const ParamSet& P, ParamSet* G, std::size_t n, std::size_t begin,
+  TAPELESS_FLATTEN element_type sweep_in_registers(const ParamSet& P, ParamSet* G, std::size_t n, std::size_t begin,
                                   std::size_t end, element_type scale, const B&... bindings) {
     using E = element_type;
     using T = lane_pack<E, 1, Arch>;
@@ -370,19 +373,26 @@ class batch_engine {
     using root_at = detail::root_location<Root, ParamSet>;
 
     T loss_sum(E(0));
-    for (std::size_t first = begin; first < end; first += width) {
-      const std::size_t valid = end - first < width ? end - first : width;
+    // Whole registers of samples, then the tail with its lane mask.
+    auto step = [&]<bool Tail>(std::size_t first, std::size_t valid) {
       detail::load_samples<Root>(values.data(), first, valid, n, bindings...);
       detail::forward_sweep<Root, ParamSet>(arrays);
-      const T mask = valid == width ? T(E(1)) : detail::lanes_below<T>(valid);
-      loss_sum += select(mask != T(E(0)), T(detail::value_view(arrays, root_at{})[0]), T(E(0)));
+      const T root_value = T(detail::value_view(arrays, root_at{})[0]);
+      const T mask = Tail ? detail::lanes_below<T>(valid) : T(E(1));
+      if constexpr (Tail)
+        loss_sum += select(mask != T(E(0)), root_value, T(E(0)));
+      else
+        loss_sum += root_value;
       if constexpr (detail::root_active<Root, seeds>) {
         if (grad) {
           detail::adjoint_view(arrays, detail::planned_root_location<Root, ParamSet, seeds>{})[0] = mask * T(scale);
           detail::planned_reverse_sweep<Root, ParamSet, seeds>(arrays);
         }
       }
-    }
+    };
+    std::size_t first = begin;
+    for (; end - first >= width; first += width) step.template operator()<false>(first, width);
+    if (first < end) step.template operator()<true>(first, end - first);
     if (grad) {
       E* out = G->data();
       for (std::size_t k = 0; k < ParamSet::size(); ++k) {

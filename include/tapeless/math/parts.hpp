@@ -18,6 +18,8 @@
 
 #include <cstddef>
 
+#include <tapeless/core/attributes.hpp>
+
 namespace tapeless::math {
 
 template <class T>
@@ -48,7 +50,7 @@ struct number_parts<T> {
   static constexpr const part_type& get(const T& x, std::size_t k) { return x.part[k]; }
   static void pin(part_type& r) { T::pin(r); }
   template <std::size_t N>
-  __attribute__((always_inline)) static void sum_lanes(const part_type* regs, element_type* out) {
+  TAPELESS_ALWAYS_INLINE static void sum_lanes(const part_type* regs, element_type* out) {
     T::template sum_lanes<N>(regs, out);
   }
 };

@@ -9,9 +9,11 @@
 // weight several more, and they sum a weight gradient over all registers
 // of the chunk in registers before one transposing horizontal sum per
 // block. They are generic over the number type (a plain number is one
-// register of one lane) and give, register by register, the same
-// operations in the same order as the plain rules, except the lane sums of
-// weight gradients (added per block instead of per register).
+// register of one lane) and do, register by register, the same operations
+// in the same order as the plain rules (so the results agree to the last
+// bit unless the compiler contracts multiplies and adds differently in the
+// two), except the lane sums of weight gradients (added per block instead
+// of per register).
 //
 // Which rule uses them is decided by the number types alone: a product
 // whose matrix is a plain number (a parameter, the same on every lane) and
@@ -21,16 +23,9 @@
 #include <cstddef>
 #include <type_traits>
 
+#include <tapeless/core/attributes.hpp>
 #include <tapeless/math/number.hpp>
 #include <tapeless/math/parts.hpp>
-
-// The kernels' inner steps must be inlined for their accumulators to stay
-// in registers.
-#if defined(__GNUC__)
-#define TAPELESS_ALWAYS_INLINE __attribute__((always_inline))
-#else
-#define TAPELESS_ALWAYS_INLINE
-#endif
 
 namespace tapeless::blocked {
 

@@ -14,6 +14,8 @@
 
 #include <array>
 #include <cstddef>
+
+#include <tapeless/core/attributes.hpp>
 #include <type_traits>
 
 #include <xsimd/xsimd.hpp>
@@ -28,7 +30,7 @@ namespace detail {
 // each). xsimd 8.1's own haddp permutes its AVX-512 float result, so it is
 // not used.
 template <std::size_t N, class E, class Arch>
-inline __attribute__((always_inline)) void sum_lanes(const xsimd::batch<E, Arch>* regs, E* out) {
+inline TAPELESS_ALWAYS_INLINE void sum_lanes(const xsimd::batch<E, Arch>* regs, E* out) {
   using R [[maybe_unused]] = xsimd::batch<E, Arch>;
   std::size_t k = 0;
 #if defined(__AVX512F__)
@@ -49,9 +51,9 @@ inline __attribute__((always_inline)) void sum_lanes(const xsimd::batch<E, Arch>
       // block j: the sums of v[j], v[4 + j], v[8 + j], v[12 + j]
       const __m512 r = _mm512_add_ps(_mm512_shuffle_ps(l3[0], l3[1], _MM_SHUFFLE(2, 0, 2, 0)),
                                      _mm512_shuffle_ps(l3[0], l3[1], _MM_SHUFFLE(3, 1, 3, 1)));
-      alignas(64) float t[16];
-      _mm512_store_ps(t, r);
-      for (int p = 0; p < 16; ++p) out[k + std::size_t((p % 4) * 4 + p / 4)] = t[p];
+      // lane q: the sum of v[q] (it was in lane (q % 4) * 4 + q / 4)
+      const __m512i order = _mm512_setr_epi32(0, 4, 8, 12, 1, 5, 9, 13, 2, 6, 10, 14, 3, 7, 11, 15);
+      _mm512_storeu_ps(out + k, _mm512_permutexvar_ps(order, r));
     }
   } else if constexpr (sizeof(R) == 64 && std::is_same_v<E, double>) {
     for (; k + 8 <= N; k += 8) {
@@ -66,9 +68,9 @@ inline __attribute__((always_inline)) void sum_lanes(const xsimd::batch<E, Arch>
                               _mm512_shuffle_f64x2(l1[2 * i], l1[2 * i + 1], 0xDD));
       // block j: the sums of v[j] and v[4 + j]
       const __m512d r = _mm512_add_pd(_mm512_unpacklo_pd(l2[0], l2[1]), _mm512_unpackhi_pd(l2[0], l2[1]));
-      alignas(64) double t[8];
-      _mm512_store_pd(t, r);
-      for (int p = 0; p < 8; ++p) out[k + std::size_t(p / 2 + 4 * (p % 2))] = t[p];
+      // lane q: the sum of v[q] (it was in lane (q % 4) * 2 + q / 4)
+      const __m512i order = _mm512_setr_epi64(0, 2, 4, 6, 1, 3, 5, 7);
+      _mm512_storeu_pd(out + k, _mm512_permutexvar_pd(order, r));
     }
   }
 #endif
@@ -123,7 +125,7 @@ struct lane_pack {
 #endif
   }
   template <std::size_t N>
-  __attribute__((always_inline)) static void sum_lanes(const part_type* regs, E* out) {
+  TAPELESS_ALWAYS_INLINE static void sum_lanes(const part_type* regs, E* out) {
     detail::sum_lanes<N>(regs, out);
   }
 
