@@ -196,17 +196,27 @@ void load_samples(T* values, std::size_t first, std::size_t valid, std::size_t n
 }
 
 // Registers per number when a batch engine is not told (each sweep then
-// carries Pack · lanes-per-register samples). Chosen from the graph: 16
-// registers (256 floats with AVX-512) when the graph's weights are large
-// next to its workspace (at least 32 parameters per workspace number, so
-// each op's work on a chunk dwarfs moving the chunk's activations, and
-// each weight gradient is summed in registers over more samples), else 8.
+// carries Pack · lanes-per-register samples), chosen from the graph:
+//  - 16 registers (256 floats with AVX-512) when the graph's weights are
+//    large next to its workspace (at least 32 parameters per workspace
+//    number): each op's work on a chunk then dwarfs moving the chunk's
+//    activations, and each weight gradient is summed in registers over
+//    more samples;
+//  - else the largest of 8, 4, 2, 1 whose chunk workspace (values and
+//    planned adjoints) stays within 1.5 MiB, so that it mostly stays in
+//    the core's cache.
 // Measured on the benchmark networks (bench/README.md): L (52 parameters
-// per workspace number) is fastest with 16, M (7.5) and R (4) with 8 or
-// less, and 32 was slower on every network.
+// per workspace number) is fastest with 16; M and R with 8 or 4; the
+// digits CNN's convolution (2.6 MiB of workspace with 8) with 4.
 template <class Root, class ParamSet>
 constexpr std::size_t default_pack() {
-  return ParamSet::size() >= 32 * slot_layout<Root>::size ? 16 : 8;
+  using E = typename ParamSet::element_type;
+  if (ParamSet::size() >= 32 * slot_layout<Root>::size) return 16;
+  constexpr std::size_t numbers = slot_layout<Root>::size + adjoint_plan<Root, seed_leaves<true, false>>::data.size;
+  constexpr std::size_t register_bytes = sizeof(xsimd::batch<E>);
+  std::size_t pack = 8;
+  while (pack > 1 && numbers * pack * register_bytes > (std::size_t{3} << 19)) pack /= 2;
+  return pack;
 }
 
 }  // namespace detail
