@@ -347,16 +347,17 @@ class batch_engine {
         }
       }
     }
-    if (grad) {
-      E* out = G->data();
-      for (std::size_t k = 0; k < ParamSet::size(); ++k) {
-        const E total = param_acc_[k].total();
-        out[k] = Overwrite ? total : out[k] + total;
-      }
-    }
+    if (grad) store_gradient<Overwrite>(*G, [&](std::size_t k) { return param_acc_[k].total(); });
     register_type total = loss_sum.part[0];
     for (std::size_t k = 1; k < Pack; ++k) total += loss_sum.part[k];
     return xsimd::hadd(total) * scale;
+  }
+
+  // Writes (or adds) total(k) to every entry k of G.
+  template <bool Overwrite, class Total>
+  static void store_gradient(ParamSet& G, Total total) {
+    element_type* out = G.data();
+    for (std::size_t k = 0; k < ParamSet::size(); ++k) out[k] = Overwrite ? total(k) : out[k] + total(k);
   }
 
   // sweep_range for tiny graphs: one register of samples at a time,
@@ -403,13 +404,7 @@ class batch_engine {
     std::size_t first = begin;
     for (; end - first >= width; first += width) step.template operator()<false>(first, width);
     if (first < end) step.template operator()<true>(first, end - first);
-    if (grad) {
-      E* out = G->data();
-      for (std::size_t k = 0; k < ParamSet::size(); ++k) {
-        const E total = xsimd::hadd(param_sums[k].part[0]);
-        out[k] = Overwrite ? total : out[k] + total;
-      }
-    }
+    if (grad) store_gradient<Overwrite>(*G, [&](std::size_t k) { return E(xsimd::hadd(param_sums[k].part[0])); });
     return xsimd::hadd(loss_sum.part[0]) * scale;
   }
 
