@@ -14,17 +14,22 @@
 // `jacobian<sweep_mode::forward>(...)` or `<sweep_mode::reverse>` forces
 // one.
 //
-// Directions travel together, one per SIMD lane (lane_pack of the build's
-// widest registers): node values are computed once and shared by all
-// lanes, tangents or adjoints are per lane. `passes` counts the trips
-// through the graph: ⌈sweeps / lanes⌉.
+// Directions travel together, one per SIMD lane: node values are computed
+// once and shared by all lanes, tangents or adjoints are per lane. Their
+// number type is chosen at compile time from the number of directions
+// (direction_number, eval/wrt.hpp): a plain number for one, a register no
+// wider than needed for a few, up to 128 bytes of the widest registers for
+// many. `lanes` is the directions per pass, `passes` the trips through the
+// graph: ⌈sweeps / lanes⌉.
 //
 // With respect to: inputs and parameters by name (eval/wrt.hpp), in the
 // order named, each flattened row-major; f is flattened the same way.
-// Memory: the node values and one pack per node slot live on the stack, as
-// does the m × n result; a pack per parameter entry is added when a
-// parameter is among the wrt names. Meant for small and medium n and m.
+// Memory: the node values and one direction number per node slot live on
+// the stack, as does the m × n result; one per parameter entry is added
+// when a parameter is among the wrt names. Meant for small and medium n
+// and m.
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <tapeless/core/shape.hpp>
@@ -76,28 +81,68 @@ struct directions_need_one_row_per_wrt_entry {
 template <std::size_t M, std::size_t N>
 inline constexpr sweep_mode cheaper_mode = N < M ? sweep_mode::forward : sweep_mode::reverse;
 
+// The slots whose adjoints a reverse sweep with these seeds accumulates
+// into (the active nodes'), as runs [begin, end) of slot indices: only these
+// need clearing before each pass.
+template <class Root, class Seeds>
+struct active_slot_runs {
+  static constexpr std::size_t nodes = Root::nodes::size;
+  static constexpr auto& offsets = slot_layout<Root>::offsets;
+  static constexpr std::size_t count = [] {
+    std::size_t runs = 0, end = 0;
+    for (std::size_t k = 0; k < nodes; ++k)
+      if (activity<Root, Seeds>::active[k] && offsets[k + 1] > offsets[k]) {
+        if (runs == 0 || offsets[k] != end) ++runs;
+        end = offsets[k + 1];
+      }
+    return runs;
+  }();
+  static constexpr auto runs = [] {
+    std::array<std::array<std::size_t, 2>, count> r{};
+    std::size_t i = 0;
+    for (std::size_t k = 0; k < nodes; ++k)
+      if (activity<Root, Seeds>::active[k] && offsets[k + 1] > offsets[k]) {
+        if (i > 0 && r[i - 1][1] == offsets[k])
+          r[i - 1][1] = offsets[k + 1];
+        else
+          r[i++] = {offsets[k], offsets[k + 1]};
+      }
+    return r;
+  }();
+};
+
+// T with lane `lane` 1 and the others 0.
+template <class T, class E = typename direction_lanes<T>::element_type>
+T unit_direction(std::size_t lane) {
+  alignas(64) std::array<E, direction_lanes<T>::lanes> lanes{};
+  lanes[lane] = E(1);
+  return direction_lanes<T>::load(lanes.data());
+}
+
 // J D for K directions (the columns of D): K forward sweeps, run `lanes`
-// at a time. `direction(j, k)` is entry j of direction k; column k of J D
-// goes to out(i, k). Returns f's value.
-template <class Root, class ParamSet, class Wrt, std::size_t K, class Direction, class Out, class... B>
+// at a time in the number type T (direction_number, eval/wrt.hpp).
+// `direction(j, k)` is entry j of direction k; column k of J D goes to
+// out(i, k). Returns f's value.
+template <class Root, class ParamSet, class Wrt, std::size_t K, class T, class Direction, class Out, class... B>
 result_t<typename ParamSet::element_type, typename Root::shape> push_directions(const ParamSet& P,
                                                                                 const Direction& direction, Out&& out,
                                                                                 std::size_t& passes,
                                                                                 const B&... bindings) {
   using E = typename ParamSet::element_type;
-  using pack = direction_pack<E>;
+  using io = direction_lanes<T>;
   using seeds = typename Wrt::seeds;
   using entries = typename Wrt::layout;
-  constexpr std::size_t W = pack::lanes, M = Root::shape::size;
+  constexpr std::size_t W = io::lanes, M = Root::shape::size;
 
+  // The tangent arrays are not cleared: a tangent sweep reads only the
+  // tangents of seeded leaves, which every pass sets below, and of active
+  // nodes, each of which it writes before any use.
   std::array<E, slot_layout<Root>::size> values;
-  std::array<pack, slot_layout<Root>::size> tangents;
-  std::array<pack, entries::any_param ? ParamSet::size() : 0> param_tangents;
+  std::array<T, slot_layout<Root>::size> tangents;
+  std::array<T, entries::any_param ? ParamSet::size() : 0> param_tangents;
   load_inputs<Root, E>(values.data(), static_cast<E*>(nullptr), bindings...);
-  tangents.fill(pack(E(0)));
-  param_tangents.fill(pack(E(0)));
 
-  sweep_arrays<pack, E, E, E, pack> arrays;
+  sweep_arrays<T, E, E, E, T> arrays;
   arrays.values = values.data();
   arrays.tangents = tangents.data();
   arrays.params = P.data();
@@ -108,8 +153,7 @@ result_t<typename ParamSet::element_type, typename Root::shape> push_directions(
     entries::for_each_entry([&](std::size_t j, bool in_params, std::size_t at) {
       alignas(64) std::array<E, W> lanes{};
       for (std::size_t l = 0; l < W && first + l < K; ++l) lanes[l] = direction(j, first + l);
-      pack& seed = in_params ? param_tangents[at] : tangents[at];
-      seed.part[0] = pack::part_type::load_aligned(lanes.data());
+      (in_params ? param_tangents[at] : tangents[at]) = io::load(lanes.data());
     });
     if (first == 0)
       tangent_sweep<Root, ParamSet, seeds>(arrays);
@@ -119,8 +163,13 @@ result_t<typename ParamSet::element_type, typename Root::shape> push_directions(
     if constexpr (root_active<Root, seeds>) {
       auto block = tangent_view(arrays, root_location<Root, ParamSet>{});
       for (std::size_t i = 0; i < M; ++i) {
-        const auto lanes = lanes_of(block[i]);
-        for (std::size_t l = 0; l < W && first + l < K; ++l) out(i, first + l) = lanes[l];
+        if (first + W <= K) {  // row i of the result holds these lanes side by side
+          io::store(block[i], &out(i, first));
+        } else {
+          alignas(64) std::array<E, W> lanes;
+          io::store(block[i], lanes.data());
+          for (std::size_t l = 0; first + l < K; ++l) out(i, first + l) = lanes[l];
+        }
       }
     }
   }
@@ -128,27 +177,28 @@ result_t<typename ParamSet::element_type, typename Root::shape> push_directions(
   return read_value<Root, ParamSet>(arrays);
 }
 
-template <class Root, class ParamSet, class Wrt, class Out, class... B>
+template <class Root, class ParamSet, class Wrt, class T, class Out, class... B>
 void jacobian_by_columns(const ParamSet& P, Out& out, const B&... bindings) {
   using E = typename ParamSet::element_type;
   auto identity = [](std::size_t j, std::size_t k) { return E(j == k); };
-  out.value = push_directions<Root, ParamSet, Wrt, Out::cols>(P, identity, out.matrix, out.passes_run, bindings...);
+  out.value =
+      push_directions<Root, ParamSet, Wrt, Out::cols, T>(P, identity, out.matrix, out.passes_run, bindings...);
 }
 
-template <class Root, class ParamSet, class Wrt, class Out, class... B>
+template <class Root, class ParamSet, class Wrt, class T, class Out, class... B>
 void jacobian_by_rows(const ParamSet& P, Out& out, const B&... bindings) {
   using E = typename ParamSet::element_type;
-  using pack = direction_pack<E>;
+  using io = direction_lanes<T>;
   using seeds = typename Wrt::seeds;
   using entries = typename Wrt::layout;
-  constexpr std::size_t W = pack::lanes, M = Out::rows;
+  constexpr std::size_t W = io::lanes, M = Out::rows;
 
   std::array<E, slot_layout<Root>::size> values;
-  std::array<pack, slot_layout<Root>::size> adjoints;
-  std::array<pack, entries::any_param ? ParamSet::size() : 0> param_adjoints;
+  std::array<T, slot_layout<Root>::size> adjoints;
+  std::array<T, entries::any_param ? ParamSet::size() : 0> param_adjoints;
   load_inputs<Root, E>(values.data(), static_cast<E*>(nullptr), bindings...);
 
-  sweep_arrays<pack, E, pack, E> arrays;
+  sweep_arrays<T, E, T, E> arrays;
   arrays.values = values.data();
   arrays.adjoints = adjoints.data();
   arrays.params = P.data();
@@ -158,19 +208,46 @@ void jacobian_by_rows(const ParamSet& P, Out& out, const B&... bindings) {
 
   if constexpr (root_active<Root, seeds>) {
     for (std::size_t first = 0; first < M; first += W) {
-      adjoints.fill(pack(E(0)));
-      param_adjoints.fill(pack(E(0)));
+      // A reverse sweep adds into the adjoints of active nodes and of the
+      // seeded parameters, and touches no others.
+      for (const auto& run : active_slot_runs<Root, seeds>::runs)
+        std::fill(adjoints.begin() + run[0], adjoints.begin() + run[1], T(E(0)));
+      for (std::size_t i = 0; i < entries::count; ++i)
+        if (entries::in_params[i])
+          std::fill_n(param_adjoints.begin() + entries::offset[i], entries::sizes[i], T(E(0)));
       // Lane l of this pass pulls back row first + l.
       auto row_block = adjoint_view(arrays, root_location<Root, ParamSet>{});
-      for (std::size_t i = first; i < M && i < first + W; ++i) row_block[i] = unit_lane<E>(i - first);
+      for (std::size_t i = first; i < M && i < first + W; ++i) row_block[i] = unit_direction<T>(i - first);
       reverse_sweep<Root, ParamSet, seeds>(arrays);
       ++out.passes_run;
       entries::for_each_entry([&](std::size_t j, bool in_params, std::size_t at) {
-        const auto lanes = lanes_of(in_params ? param_adjoints[at] : adjoints[at]);
+        alignas(64) std::array<E, W> lanes;
+        io::store(in_params ? param_adjoints[at] : adjoints[at], lanes.data());
         for (std::size_t l = 0; l < W && first + l < M; ++l) out.matrix(first + l, j) = lanes[l];
       });
     }
   }
+}
+
+// jacobian() with the number type of its passes given: T carries
+// direction_lanes<T>::lanes directions per pass.
+template <sweep_mode Mode, class T, class Root, class ParamSet, class... Names, class... B>
+auto jacobian_in(const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  using wrt_leaves = wrt_of<Root, ParamSet, wrt_t<Names...>>;
+  constexpr std::size_t M = Root::shape::size, N = wrt_leaves::size;
+  constexpr bool fits = fits_on_stack<slot_layout<Root>::size*(sizeof(E) + sizeof(T)) +
+                                      (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(T) : 0) +
+                                      M * N * sizeof(E)>();
+  jacobian_result<result_t<E, typename Root::shape>, E, M, N, Mode, direction_lanes<T>::lanes> out{};
+  if constexpr (fits && !invalid<Root> && wrt_leaves::found && params_fit<Root, ParamSet>() &&
+                bindings_fit<Root, B...>()) {
+    if constexpr (Mode == sweep_mode::forward)
+      jacobian_by_columns<Root, ParamSet, wrt_leaves, T>(P, out, bindings...);
+    else
+      jacobian_by_rows<Root, ParamSet, wrt_leaves, T>(P, out, bindings...);
+  }
+  return out;
 }
 
 }  // namespace detail
@@ -179,24 +256,12 @@ void jacobian_by_rows(const ParamSet& P, Out& out, const B&... bindings) {
 // point given by P and the bindings.
 template <sweep_mode Mode = sweep_mode::automatic, expression Root, detail::param_buffer ParamSet, class... Names,
           detail::value_binding... B>
-auto jacobian(Root, const ParamSet& P, wrt_t<Names...>, const B&... bindings) {
+auto jacobian(Root, const ParamSet& P, wrt_t<Names...> w, const B&... bindings) {
   using E = typename ParamSet::element_type;
-  using wrt_leaves = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>;
-  constexpr std::size_t M = Root::shape::size, N = wrt_leaves::size;
+  constexpr std::size_t M = Root::shape::size, N = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>::size;
   constexpr sweep_mode mode = Mode == sweep_mode::automatic ? detail::cheaper_mode<M, N> : Mode;
-  using pack = detail::direction_pack<E>;
-  constexpr bool fits = detail::fits_on_stack<slot_layout<Root>::size*(sizeof(E) + sizeof(pack)) +
-                                              (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(pack) : 0) +
-                                              M * N * sizeof(E)>();
-  jacobian_result<detail::result_t<E, typename Root::shape>, E, M, N, mode, detail::direction_pack<E>::lanes> out{};
-  if constexpr (fits && !invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
-                detail::bindings_fit<Root, B...>()) {
-    if constexpr (mode == sweep_mode::forward)
-      detail::jacobian_by_columns<Root, ParamSet, wrt_leaves>(P, out, bindings...);
-    else
-      detail::jacobian_by_rows<Root, ParamSet, wrt_leaves>(P, out, bindings...);
-  }
-  return out;
+  using T = detail::direction_number<E, mode == sweep_mode::forward ? N : M>;
+  return detail::jacobian_in<mode, T, Root>(P, w, bindings...);
 }
 
 // J D: the derivatives of f along the K columns of D (n × K, n the size of
@@ -211,16 +276,18 @@ auto jvp(Root, const ParamSet& P, wrt_t<Names...>, const tensor<D, mat<N, K>>& d
     static_assert(detail::directions_need_one_row_per_wrt_entry<N, n>::value,
                   "tapeless: jvp(f, P, wrt<...>, D, ...): D must be an n x K matrix, one row per entry of the wrt "
                   "variables (given rows, then n, are the template arguments above)");
-  using pack = detail::direction_pack<E>;
-  constexpr bool fits = detail::fits_on_stack<slot_layout<Root>::size*(sizeof(E) + sizeof(pack)) +
-                                              (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(pack) : 0) +
+  using T = detail::direction_number<E, K>;
+  constexpr bool fits = detail::fits_on_stack<slot_layout<Root>::size*(sizeof(E) + sizeof(T)) +
+                                              (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(T) : 0) +
                                               Root::shape::size * K * sizeof(E)>();
-  directional_derivatives<detail::result_t<E, typename Root::shape>, E, Root::shape::size, K, pack::lanes> out{};
+  directional_derivatives<detail::result_t<E, typename Root::shape>, E, Root::shape::size, K,
+                          detail::direction_lanes<T>::lanes>
+      out{};
   if constexpr (fits && N == n && !invalid<Root> && wrt_leaves::found && detail::params_fit<Root, ParamSet>() &&
                 detail::bindings_fit<Root, B...>()) {
     auto direction = [&](std::size_t j, std::size_t k) { return E(directions(j, k)); };
-    out.value =
-        detail::push_directions<Root, ParamSet, wrt_leaves, K>(P, direction, out.tangent, out.passes_run, bindings...);
+    out.value = detail::push_directions<Root, ParamSet, wrt_leaves, K, T>(P, direction, out.tangent, out.passes_run,
+                                                                          bindings...);
   }
   return out;
 }

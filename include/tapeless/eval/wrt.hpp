@@ -156,8 +156,9 @@ constexpr bool fits_on_stack() {
   return Bytes <= stack_limit;
 }
 
-// One direction per SIMD lane: the lane pack the multi-direction sweeps
-// use, a unit vector in it, and one lane read back.
+// One direction per SIMD lane: the lane pack of the build's widest
+// registers (hessian() runs its directions in it), a unit vector in it, and
+// one lane read back.
 template <class E>
 using direction_pack = lane_pack<E, 1>;
 
@@ -176,6 +177,128 @@ std::array<E, direction_pack<E>::lanes> lanes_of(const direction_pack<E>& p) {
   p.part[0].store_aligned(lanes.data());
   return lanes;
 }
+
+// ---- the number that carries a pass's directions --------------------------
+//
+// jacobian() and jvp() with many directions pick, at compile time from the
+// number of directions D, the number type T of tangents and adjoints (one
+// direction per lane):
+//
+//   D = 1                        E itself: one plain number per node entry
+//   D <= lanes of 128 bits       one 128-bit register (2 doubles, 4 floats)
+//   D <= lanes of 256 bits       one 256-bit register
+//   D <= lanes of the widest     one register of the widest kind
+//   more                         lane_pack<E, K>: K widest registers, as
+//                                few as hold D lanes but at most
+//                                max_direction_bytes in all
+//
+// Narrower registers when fewer directions than lanes: the tangent or
+// adjoint arrays shrink with them (less to clear and to move), and no
+// arithmetic is spent on empty lanes. Several registers per number when more
+// directions than lanes: fewer passes, each sharing the node values, and
+// every multiply-add in the op rules then has K independent registers to
+// work on, which hides the latency of their dependent chains, and the
+// matrix-product rules switch to their register-blocked forms.
+//
+// Every lane does the operations it would do in the widest register. The
+// rounding can still differ by whether a multiply and an add are fused,
+// which can depend on the width (xsimd 8.1 has FMA kernels for 128- and
+// 256-bit registers, not for 512-bit ones, where only a compiler that
+// contracts fuses them; g++ does by default, clang++ 14 does not) and, for
+// a plain number, on the compiler.
+
+// A number of a pass takes at most this many bytes (2 AVX-512 registers,
+// 4 AVX2 ones): more make every tangent or adjoint array bigger than the
+// first-level cache holds. With AVX-512 on the bench/jacobian_small.cpp
+// network, n = m = 64 in double took 9.0 µs at 2 registers (4 passes),
+// 9.6 at 4 and 10.1 at 8 (1 pass); n = m = 32: 2.8 µs at 2, 3.0 at 4.
+inline constexpr std::size_t max_direction_bytes = 128;
+
+// The first of the instruction sets A... that the build has, else void.
+template <class... A>
+struct first_supported {
+  using type = void;
+};
+template <class A, class... Rest>
+struct first_supported<A, Rest...> {
+  using type = std::conditional_t<A::supported(), A, typename first_supported<Rest...>::type>;
+};
+
+// Registers of Bytes bytes; with FMA when the build has it (one instruction
+// per multiply-add). xsimd 8 has no 128-bit registers with FMA in builds with
+// AVX: there 2 doubles take a 256-bit register.
+inline constexpr bool build_has_fma = XSIMD_WITH_FMA3_SSE || XSIMD_WITH_FMA3_AVX || XSIMD_WITH_FMA3_AVX2;
+template <std::size_t Bytes>
+struct narrow_arch {
+  using type = void;
+};
+template <>
+struct narrow_arch<16> {
+  using type = std::conditional_t<build_has_fma, typename first_supported<xsimd::fma3<xsimd::sse4_2>>::type,
+                                  typename first_supported<xsimd::sse4_2, xsimd::sse2>::type>;
+};
+template <>
+struct narrow_arch<32> {
+  using type = std::conditional_t<build_has_fma,
+                                  typename first_supported<xsimd::fma3<xsimd::avx2>, xsimd::fma3<xsimd::avx>>::type,
+                                  typename first_supported<xsimd::avx2, xsimd::avx>::type>;
+};
+
+template <class E, std::size_t Bytes, class A = typename narrow_arch<Bytes>::type>
+struct narrow_pack {
+  using type = void;
+};
+template <class E, std::size_t Bytes, class A>
+  requires(!std::is_void_v<A> && sizeof(xsimd::batch<E, A>) == Bytes && Bytes < sizeof(xsimd::batch<E>))
+struct narrow_pack<E, Bytes, A> {
+  using type = lane_pack<E, 1, A>;
+};
+
+template <class E, std::size_t D>
+struct pick_direction_number {
+  static constexpr std::size_t wide = xsimd::batch<E>::size;
+  using n128 = typename narrow_pack<E, 16>::type;
+  using n256 = typename narrow_pack<E, 32>::type;
+  static constexpr std::size_t needed = (D + wide - 1) / wide;
+  static constexpr std::size_t most = max_direction_bytes / sizeof(xsimd::batch<E>);
+  static constexpr std::size_t parts = needed < most ? needed : most;
+  using many = lane_pack<E, parts < 1 ? 1 : parts>;
+  using type = std::conditional_t<
+      D <= 1, E,
+      std::conditional_t<!std::is_void_v<n128> && D * sizeof(E) <= 16, n128,
+                         std::conditional_t<!std::is_void_v<n256> && D * sizeof(E) <= 32, n256, many>>>;
+};
+
+template <class E, std::size_t D>
+using direction_number = typename pick_direction_number<E, D>::type;
+
+// Lane access for the direction numbers: `lanes`, and `load` / `store` of
+// all lanes from or to `lanes` consecutive numbers.
+template <class T>
+struct direction_lanes;
+template <class E>
+  requires std::is_floating_point_v<E>
+struct direction_lanes<E> {
+  using element_type = E;
+  static constexpr std::size_t lanes = 1;
+  static E load(const E* in) { return in[0]; }
+  static void store(const E& v, E* out) { out[0] = v; }
+};
+template <class E, std::size_t K, class A>
+struct direction_lanes<lane_pack<E, K, A>> {
+  using element_type = E;
+  using pack = lane_pack<E, K, A>;
+  static constexpr std::size_t width = pack::part_type::size;
+  static constexpr std::size_t lanes = pack::lanes;
+  static pack load(const E* in) {
+    pack p;
+    for (std::size_t k = 0; k < K; ++k) p.part[k] = pack::part_type::load_unaligned(in + k * width);
+    return p;
+  }
+  static void store(const pack& p, E* out) {
+    for (std::size_t k = 0; k < K; ++k) p.part[k].store_unaligned(out + k * width);
+  }
+};
 
 }  // namespace detail
 }  // namespace tapeless
