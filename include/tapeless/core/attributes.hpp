@@ -13,8 +13,10 @@
 // Inlines every call in a function's body, recursively: the in-register
 // batch schedule, whose whole graph (sweeps, rules, loads) must become one
 // loop body for its workspace to stay in registers. Only for small graphs.
+#if !defined(TAPELESS_FLATTEN)
 #if defined(__GNUC__)
 #define TAPELESS_FLATTEN __attribute__((flatten))
 #else
 #define TAPELESS_FLATTEN
+#endif
 #endif

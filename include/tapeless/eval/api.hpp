@@ -29,6 +29,7 @@
 #include <tapeless/core/params.hpp>
 #include <tapeless/core/tensor.hpp>
 #include <tapeless/core/workspace.hpp>
+#include <tapeless/eval/adjoint_plan.hpp>
 #include <tapeless/eval/bind.hpp>
 #include <tapeless/eval/sweep.hpp>
 #include <tapeless/ops/family.hpp>
@@ -267,18 +268,36 @@ result_t<T, typename Root::shape> run_reverse(const ParamSet& P, T* param_grad, 
   auto result = read_value<Root, ParamSet>(arrays);
 
   using seeds = typename Mode::seeds;
+  // Without an observer the adjoints live in the compact planned layout
+  // (eval/adjoint_plan.hpp: no clearing of the whole array, no copies
+  // through identity VJPs); an observer (the tests' visit counts) gets the
+  // plain sweep, which tells it of every node.
+  constexpr bool planned = std::is_same_v<Observer, no_observer>;
   if constexpr (root_active<Root, seeds>) {
-    ws.adjoints.fill(T(0));
-    auto root_adjoint = adjoint_view(arrays, root_location<Root, ParamSet>{});
-    for (std::size_t k = 0; k < Root::shape::size; ++k) root_adjoint[k] += seed[k];
-    reverse_sweep<Root, ParamSet, seeds>(arrays, observer);
+    if constexpr (planned) {
+      auto root_adjoint = adjoint_view(arrays, planned_root_location<Root, ParamSet, seeds>{});
+      for (std::size_t k = 0; k < Root::shape::size; ++k) root_adjoint[k] = T(seed[k]);
+      planned_reverse_sweep<Root, ParamSet, seeds>(arrays);
+    } else {
+      ws.adjoints.fill(T(0));
+      auto root_adjoint = adjoint_view(arrays, root_location<Root, ParamSet>{});
+      for (std::size_t k = 0; k < Root::shape::size; ++k) root_adjoint[k] += seed[k];
+      reverse_sweep<Root, ParamSet, seeds>(arrays, observer);
+    }
   }
   if constexpr (Mode::inputs) {
-    for_each_type(typename graph<Root>::inputs{}, [&]<class I>() {
-      input_grad->template view<I>().assign(
-          tensor_view<const T, typename I::shape>(ws.adjoints.data() + layout::template offset<I>));
-    });
-    if constexpr (!root_active<Root, seeds>) input_grad->fill(0);
+    if constexpr (root_active<Root, seeds>) {
+      for_each_type(typename graph<Root>::inputs{}, [&]<class I>() {
+        if constexpr (planned)
+          input_grad->template view<I>().assign(adjoint_view(
+              arrays, planned_at<Root, ParamSet, seeds, index_of<I, typename Root::nodes>>{}));
+        else
+          input_grad->template view<I>().assign(
+              tensor_view<const T, typename I::shape>(ws.adjoints.data() + layout::template offset<I>));
+      });
+    } else {
+      input_grad->fill(0);
+    }
   }
   return result;
 }
