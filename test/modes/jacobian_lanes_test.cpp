@@ -33,16 +33,16 @@ template <class E>
 constexpr std::size_t widest = xsimd::batch<E>::size;
 
 // What jacobian() promises about lanes for D directions in E.
-template <class E, std::size_t D, std::size_t Lanes>
+template <class E, std::size_t D, std::size_t Lanes, bool Reverse>
 constexpr bool lanes_as_documented() {
-  constexpr std::size_t W = widest<E>;
+  constexpr std::size_t W = widest<E>, cap = Reverse ? 128 : 512;
   if constexpr (D == 1)
     return Lanes == 1;
-  else if constexpr (D <= W)  // one register, no wider than needed beyond the narrowest that exists
+  else if constexpr (D <= W)  // one pass, in registers no wider than the widest
     return Lanes >= D && Lanes <= W && (Lanes == W || Lanes * sizeof(E) == 16 || Lanes * sizeof(E) == 32);
-  else  // whole widest registers, as many as hold D, at most 128 bytes
-    return Lanes % W == 0 && Lanes * sizeof(E) <= std::max<std::size_t>(128, W * sizeof(E)) &&
-           (Lanes >= D || Lanes * sizeof(E) * 2 > 128);
+  else  // whole widest registers, as many as hold D, within the cap
+    return Lanes % W == 0 && Lanes * sizeof(E) <= std::max(cap, W * sizeof(E)) &&
+           (Lanes >= D || Lanes * sizeof(E) + W * sizeof(E) > cap);
 }
 
 // The same Jacobian in one widest register per pass (the path before the
@@ -55,7 +55,7 @@ void check_against_one_register(F f, const PS& P, wrt_t<Names...> w, const B&...
   using C = decltype(chosen);
   using R = decltype(wide);
   static_assert(R::lanes == widest<E> && C::mode == Mode && C::sweeps == R::sweeps);
-  static_assert(lanes_as_documented<E, C::sweeps, C::lanes>());
+  static_assert(lanes_as_documented<E, C::sweeps, C::lanes, Mode == sweep_mode::reverse>());
   static_assert(C::passes == (C::sweeps + C::lanes - 1) / C::lanes);
   CHECK(chosen.passes_run == C::passes);
   CHECK(wide.passes_run == R::passes);
@@ -88,10 +88,12 @@ TEST_CASE("one direction runs in plain numbers, a few in a narrower register, ma
   constexpr auto wide = small_map<7, 1>();  // m = 1: one reverse direction
   constexpr auto three = small_map<3, 9>();
   constexpr auto many = small_map<2 * W + 1, 40>();
+  constexpr auto six = small_map<9, 6>();  // reverse, 6 directions
   params<decltype(tall)> PT;
   params<decltype(wide)> PW;
   params<decltype(three)> P3;
   params<decltype(many)> PM;
+  params<decltype(six)> P6;
   const auto x1 = random_array<1>(1);
   const auto x7 = random_array<7>(2);
   const auto x3 = random_array<3>(3);
@@ -101,24 +103,32 @@ TEST_CASE("one direction runs in plain numbers, a few in a narrower register, ma
   const auto Jw = jacobian(wide, PW, wrt<"x">, bind<"x">(x7));
   const auto J3 = jacobian(three, P3, wrt<"x">, bind<"x">(x3));
   const auto Jm = jacobian(many, PM, wrt<"x">, bind<"x">(xm));
+  const auto J6 = jacobian(six, P6, wrt<"x">, bind<"x">(random_array<9>(5)));
   static_assert(decltype(Jt)::mode == sweep_mode::forward && decltype(Jt)::lanes == 1);
   static_assert(decltype(Jw)::mode == sweep_mode::reverse && decltype(Jw)::lanes == 1);
   static_assert(decltype(J3)::mode == sweep_mode::forward && decltype(J3)::passes == 1);
-  static_assert(lanes_as_documented<double, 3, decltype(J3)::lanes>());
+  static_assert(lanes_as_documented<double, 3, decltype(J3)::lanes, false>());
   static_assert(decltype(Jm)::sweeps == 2 * W + 1 && decltype(Jm)::lanes % W == 0);
-  // AVX-512: a 256-bit register for 3 doubles, 2 of 512 bits for 17.
+  // AVX-512: a 256-bit register for 3 doubles, 3 of 512 bits for 17
+  // forward directions.
   static_assert(W != 8 || decltype(J3)::lanes == 4);
-  static_assert(W != 8 || (decltype(Jm)::lanes == 16 && decltype(Jm)::passes == 2));
+  static_assert(W != 8 || (decltype(Jm)::lanes == 24 && decltype(Jm)::passes == 1));
+  // Reverse, 6 directions: two 256-bit registers (the matrix-product rules'
+  // register-blocked forms take numbers of several registers).
+  static_assert(decltype(J6)::mode == sweep_mode::reverse);
+  static_assert(lanes_as_documented<double, 6, decltype(J6)::lanes, true>());
+  static_assert(W != 8 || decltype(J6)::lanes == 8);
   CHECK(Jt.passes_run == 1);
   CHECK(Jw.passes_run == 1);
   CHECK(J3.passes_run == 1);
   CHECK(Jm.passes_run == decltype(Jm)::passes);
+  CHECK(J6.passes_run == 1);
 
   // Floats: twice the lanes per register.
   params<decltype(three), float> P3f;
   const std::array<float, 3> x3f{0.5f, -0.25f, 1.0f};
   const auto J3f = jacobian(three, P3f, wrt<"x">, bind<"x">(x3f));
-  static_assert(lanes_as_documented<float, 3, decltype(J3f)::lanes>());
+  static_assert(lanes_as_documented<float, 3, decltype(J3f)::lanes, false>());
 }
 
 TEST_CASE("every number of directions gives the one-register matrix, forward and reverse") {
@@ -129,7 +139,7 @@ TEST_CASE("every number of directions gives the one-register matrix, forward and
   check_shape<W / 2 + 1, W / 2 + 1>(13);
   check_shape<W, W>(14);
   check_shape<W + 1, W + 3>(15);
-  check_shape<2 * W + 3, 2 * W + 5>(16);  // several registers, and several passes where 128 bytes hold fewer
+  check_shape<2 * W + 3, 2 * W + 5>(16);  // several registers; reverse: 2 passes where 128 bytes hold fewer
   check_shape<5 * W + 1, 3>(17);
   check_shape<3, 5 * W + 1>(18);
   check_shape<4, 4, float>(19);
@@ -186,8 +196,23 @@ TEST_CASE("jvp with many directions picks its number the same way") {
   const auto r1 = jvp(f, P, wrt<"x">, one, bind<"x">(xv));
   const auto r3 = jvp(f, P, wrt<"x">, three, bind<"x">(xv));
   static_assert(decltype(r1)::lanes == 1);
-  static_assert(lanes_as_documented<double, 3, decltype(r3)::lanes>());
+  static_assert(lanes_as_documented<double, 3, decltype(r3)::lanes, false>());
   CHECK(r1.passes_run == 1);
   CHECK(r3.passes_run == 1);
   for (std::size_t i = 0; i < 3; ++i) CHECK(mixed_error(r1.tangent(i, 0), r3.tangent(i, 0)) <= 1e-15);
+}
+
+TEST_CASE("a parameter among the wrt names of a larger network: one register per number where more would not fit") {
+  // 9,720 parameter entries, each with a tangent: 8 AVX-512 registers each
+  // would take 5 MB of stack, over the limit; one register takes 620 kB.
+  constexpr auto x = input<"x", vec<80>>;
+  constexpr auto f = param<"A", mat<120, 80>> * x + param<"b", vec<120>>;
+  params<decltype(f)> P;
+  randomize(P, 60);
+  const auto xv = random_array<80>(61);
+  const auto J = jacobian<sweep_mode::forward>(f, P, wrt<"b">, bind<"x">(xv));
+  static_assert(decltype(J)::sweeps == 120 && decltype(J)::lanes <= widest<double>);
+  CHECK(J.passes_run == decltype(J)::passes);
+  for (std::size_t i = 0; i < 120; ++i)
+    for (std::size_t k = 0; k < 120; ++k) CHECK(J.matrix(i, k) == (i == k ? 1.0 : 0.0));
 }

@@ -18,8 +18,7 @@
 // once and shared by all lanes, tangents or adjoints are per lane. Their
 // number type is chosen at compile time from the number of directions
 // (direction_number, eval/wrt.hpp): a plain number for one, a register no
-// wider than needed for a few, up to 128 bytes of the widest registers for
-// many. `lanes` is the directions per pass, `passes` the trips through the
+// wider than needed for a few, several of the widest registers for many. `lanes` is the directions per pass, `passes` the trips through the
 // graph: ⌈sweeps / lanes⌉.
 //
 // With respect to: inputs and parameters by name (eval/wrt.hpp), in the
@@ -260,7 +259,10 @@ auto jacobian(Root, const ParamSet& P, wrt_t<Names...> w, const B&... bindings) 
   using E = typename ParamSet::element_type;
   constexpr std::size_t M = Root::shape::size, N = detail::wrt_of<Root, ParamSet, wrt_t<Names...>>::size;
   constexpr sweep_mode mode = Mode == sweep_mode::automatic ? detail::cheaper_mode<M, N> : Mode;
-  using T = detail::direction_number<E, mode == sweep_mode::forward ? N : M>;
+  using T = detail::direction_number_within<
+      E, mode == sweep_mode::forward ? N : M, mode == sweep_mode::reverse,
+      slot_layout<Root>::size + (detail::wrt_of<Root, ParamSet, wrt_t<Names...>>::layout::any_param ? ParamSet::size() : 0),
+      slot_layout<Root>::size * sizeof(E) + M * N * sizeof(E)>;
   return detail::jacobian_in<mode, T, Root>(P, w, bindings...);
 }
 
@@ -276,7 +278,9 @@ auto jvp(Root, const ParamSet& P, wrt_t<Names...>, const tensor<D, mat<N, K>>& d
     static_assert(detail::directions_need_one_row_per_wrt_entry<N, n>::value,
                   "tapeless: jvp(f, P, wrt<...>, D, ...): D must be an n x K matrix, one row per entry of the wrt "
                   "variables (given rows, then n, are the template arguments above)");
-  using T = detail::direction_number<E, K>;
+  using T = detail::direction_number_within<E, K, false,
+                                            slot_layout<Root>::size + (wrt_leaves::layout::any_param ? ParamSet::size() : 0),
+                                            (slot_layout<Root>::size + Root::shape::size * K) * sizeof(E)>;
   constexpr bool fits = detail::fits_on_stack<slot_layout<Root>::size*(sizeof(E) + sizeof(T)) +
                                               (wrt_leaves::layout::any_param ? ParamSet::size() * sizeof(T) : 0) +
                                               Root::shape::size * K * sizeof(E)>();

@@ -181,24 +181,41 @@ std::array<E, direction_pack<E>::lanes> lanes_of(const direction_pack<E>& p) {
 // ---- the number that carries a pass's directions --------------------------
 //
 // jacobian() and jvp() with many directions pick, at compile time from the
-// number of directions D, the number type T of tangents and adjoints (one
-// direction per lane):
+// number of directions D and the kind of pass, the number type T of
+// tangents and adjoints (one direction per lane):
 //
 //   D = 1                        E itself: one plain number per node entry
 //   D <= lanes of 128 bits       one 128-bit register (2 doubles, 4 floats)
 //   D <= lanes of 256 bits       one 256-bit register
-//   D <= lanes of the widest     one register of the widest kind
+//   D <= lanes of the widest     reverse: two registers of half the widest
+//                                width (when the build has them with FMA);
+//                                forward: one widest register
 //   more                         lane_pack<E, K>: K widest registers, as
 //                                few as hold D lanes but at most
-//                                max_direction_bytes in all
+//                                max_forward_bytes / max_reverse_bytes
 //
 // Narrower registers when fewer directions than lanes: the tangent or
 // adjoint arrays shrink with them (less to clear and to move), and no
 // arithmetic is spent on empty lanes. Several registers per number when more
 // directions than lanes: fewer passes, each sharing the node values, and
 // every multiply-add in the op rules then has K independent registers to
-// work on, which hides the latency of their dependent chains, and the
-// matrix-product rules switch to their register-blocked forms.
+// work on, which hides the latency of their dependent chains; the
+// matrix-product rules also switch to their register-blocked forms
+// (ops/blocked_products.hpp) for numbers of several registers, in the
+// reverse rules only. Hence the difference between the kinds of pass
+// (measured with AVX-512 in double on the network of
+// bench/jacobian_small.cpp, W2 tanh(W1 x + b1) with hidden width 32,
+// same-run ratios of medians):
+//
+// - forward: one pass is what pays. n = 32, m = 64: 4 registers (1 pass)
+//   0.72x the time of 2 (2 passes), 8 registers (1 pass, half empty) 1.16x;
+//   n = 48: 8 registers (1 pass) 0.81x the time of 2 (3 passes); n = 8,
+//   m = 16: two 256-bit registers 1.55x the time of one 512-bit register.
+// - reverse: the blocked rules have their parallelism from 2 registers on,
+//   and more only grow the adjoint arrays. n = m = 64: 4 registers 1.08-1.18x
+//   and 8 registers 1.07-1.14x the time of 2 (4 passes); n = m = 32:
+//   4 registers 1.04-1.05x; n = 12, m = 6: two 256-bit registers 0.90x the
+//   time of one 512-bit register (n = m = 8: 0.95x).
 //
 // Every lane does the operations it would do in the widest register. The
 // rounding can still differ by whether a multiply and an add are fused,
@@ -207,12 +224,10 @@ std::array<E, direction_pack<E>::lanes> lanes_of(const direction_pack<E>& p) {
 // contracts fuses them; g++ does by default, clang++ 14 does not) and, for
 // a plain number, on the compiler.
 
-// A number of a pass takes at most this many bytes (2 AVX-512 registers,
-// 4 AVX2 ones): more make every tangent or adjoint array bigger than the
-// first-level cache holds. With AVX-512 on the bench/jacobian_small.cpp
-// network, n = m = 64 in double took 9.0 µs at 2 registers (4 passes),
-// 9.6 at 4 and 10.1 at 8 (1 pass); n = m = 32: 2.8 µs at 2, 3.0 at 4.
-inline constexpr std::size_t max_direction_bytes = 128;
+// A number of a pass takes at most this many bytes: forward 8 AVX-512
+// registers (64 doubles), reverse 2.
+inline constexpr std::size_t max_forward_bytes = 512;
+inline constexpr std::size_t max_reverse_bytes = 128;
 
 // The first of the instruction sets A... that the build has, else void.
 template <class... A>
@@ -254,23 +269,49 @@ struct narrow_pack<E, Bytes, A> {
   using type = lane_pack<E, 1, A>;
 };
 
-template <class E, std::size_t D>
+template <class E, std::size_t Bytes>
+struct two_halves {
+  using type = void;
+};
+template <class E, std::size_t Bytes>
+  requires(!std::is_void_v<typename narrow_pack<E, Bytes / 2>::type>)
+struct two_halves<E, Bytes> {
+  using half = typename narrow_pack<E, Bytes / 2>::type;
+  using type = lane_pack<E, 2, typename half::part_type::arch_type>;
+};
+
+template <class E, std::size_t D, bool Reverse,
+          std::size_t MaxBytes = Reverse ? max_reverse_bytes : max_forward_bytes>
 struct pick_direction_number {
   static constexpr std::size_t wide = xsimd::batch<E>::size;
   using n128 = typename narrow_pack<E, 16>::type;
   using n256 = typename narrow_pack<E, 32>::type;
+  using halves = typename two_halves<E, sizeof(xsimd::batch<E>)>::type;
   static constexpr std::size_t needed = (D + wide - 1) / wide;
-  static constexpr std::size_t most = max_direction_bytes / sizeof(xsimd::batch<E>);
+  static constexpr std::size_t most = MaxBytes / sizeof(xsimd::batch<E>);
   static constexpr std::size_t parts = needed < most ? needed : most;
   using many = lane_pack<E, parts < 1 ? 1 : parts>;
   using type = std::conditional_t<
       D <= 1, E,
-      std::conditional_t<!std::is_void_v<n128> && D * sizeof(E) <= 16, n128,
-                         std::conditional_t<!std::is_void_v<n256> && D * sizeof(E) <= 32, n256, many>>>;
+      std::conditional_t<
+          !std::is_void_v<n128> && D * sizeof(E) <= 16, n128,
+          std::conditional_t<!std::is_void_v<n256> && D * sizeof(E) <= 32, n256,
+                             std::conditional_t<Reverse && D <= wide && !std::is_void_v<halves>, halves, many>>>>;
 };
 
-template <class E, std::size_t D>
-using direction_number = typename pick_direction_number<E, D>::type;
+// The number of a forward (Reverse false) or reverse pass for D directions.
+template <class E, std::size_t D, bool Reverse>
+using direction_number = typename pick_direction_number<E, D, Reverse>::type;
+
+// The same for a call that keeps Count of them and OtherBytes more on the
+// stack: when that would pass the stack limit, at most one widest register
+// per number (many parameter tangents, say), so that the limit is not
+// reached sooner than with one register.
+template <class E, std::size_t D, bool Reverse, std::size_t Count, std::size_t OtherBytes>
+using direction_number_within =
+    std::conditional_t<Count * sizeof(direction_number<E, D, Reverse>) + OtherBytes <= stack_limit,
+                       direction_number<E, D, Reverse>,
+                       typename pick_direction_number<E, D, Reverse, sizeof(xsimd::batch<E>)>::type>;
 
 // Lane access for the direction numbers: `lanes`, and `load` / `store` of
 // all lanes from or to `lanes` consecutive numbers.
