@@ -67,6 +67,8 @@
 #include <unsupported/Eigen/AutoDiff>
 #include <vector>
 
+#include <unistd.h>
+
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>
 
@@ -431,12 +433,13 @@ class summary_reporter : public benchmark::BenchmarkReporter {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string format = "console";
+  std::string format = "console", color = "auto";
   bool check_only = false;
   int callgrind_reps = 0;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--benchmark_format=", 19) == 0) format = argv[i] + 19;
+    if (std::strncmp(argv[i], "--benchmark_color=", 18) == 0) color = argv[i] + 18;
     if (std::strcmp(argv[i], "--check_only") == 0) {
       check_only = true;
       continue;
@@ -479,8 +482,11 @@ int main(int argc, char** argv) {
   std::unique_ptr<benchmark::BenchmarkReporter> inner;
   if (format == "json")
     inner = std::make_unique<benchmark::JSONReporter>();
-  else
-    inner = std::make_unique<benchmark::ConsoleReporter>();
+  else  // colours as Google Benchmark's own console reporter would have them
+    inner = std::make_unique<benchmark::ConsoleReporter>(
+        color == "true" || color == "yes" || (color == "auto" && isatty(STDOUT_FILENO))
+            ? benchmark::ConsoleReporter::OO_ColorTabular
+            : benchmark::ConsoleReporter::OO_Tabular);
   summary_reporter rep(std::move(inner));
   benchmark::RunSpecifiedBenchmarks(&rep);
   benchmark::Shutdown();
