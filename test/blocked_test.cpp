@@ -16,7 +16,11 @@
 #include <tapeless/simd/lane_pack.hpp>
 #include <tapeless/tapeless.hpp>
 
+#include "chunks.hpp"
+
 using namespace tapeless;
+using chunks::close;
+using chunks::random_numbers;
 
 namespace {
 
@@ -34,30 +38,6 @@ void check_sum_lanes() {
   E out[N];
   detail::sum_lanes<N>(regs.data(), out);
   for (std::size_t k = 0; k < N; ++k) CHECK(out[k] == doctest::Approx(xsimd::hadd(regs[k])).epsilon(1e-6));
-}
-
-template <class T, std::size_t S>
-std::vector<T> random_numbers(std::mt19937& rng) {
-  std::uniform_real_distribution<double> u(-1, 1);
-  std::vector<T> v(S);
-  for (auto& x : v)
-    for (auto& p : x.part) {
-      alignas(64) typename T::value_type e[T::part_type::size];
-      for (auto& l : e) l = typename T::value_type(u(rng));
-      p = T::part_type::load_aligned(e);
-    }
-  return v;
-}
-
-// Equal up to the rounding of `terms` products of numbers in [-1, 1]: the
-// same operations in the same order, except where the compiler contracts a
-// multiply and an add differently in the two (GCC's default
-// -ffp-contract=fast does, at -O3).
-template <class R>
-bool close(const R& a, const R& b, std::size_t terms) {
-  using E = typename R::value_type;
-  const E tol = E(4 * terms) * std::numeric_limits<E>::epsilon();
-  return xsimd::all(xsimd::abs(a - b) <= R(tol));
 }
 
 // matvec's rules on a K-register chunk against the plain rule on each

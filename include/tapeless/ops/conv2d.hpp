@@ -17,52 +17,22 @@
 // and walk the filter row and the input row together (contiguous). The VJP
 // gathers: each W̄ entry and each x̄ pixel is one register sum written once,
 // so a SIMD parameter adjoint is reduced across lanes once per entry, not
-// once per product.
+// once per product. Over a chunk of samples (x a multi-register number, W a
+// parameter) the value, the JVP in x and W̄ run register-blocked, with
+// compile-time tap bounds per run of border pixels (ops/blocked_conv2d.hpp);
+// x̄ keeps the plain loops.
 
 #include <cstddef>
 #include <type_traits>
 
+#include <tapeless/ops/blocked_conv2d.hpp>
+#include <tapeless/ops/blocked_products.hpp>
 #include <tapeless/ops/family.hpp>
+#include <tapeless/ops/window.hpp>
 
 namespace tapeless {
 
 namespace detail {
-
-// The integers [first, last).
-struct index_range {
-  std::size_t first, last;
-};
-
-// Where a window of Kernel taps with stride Stride slides over one axis of
-// Extent elements padded by Padding zeros on both sides. Shared by conv2d
-// and the pooling ops (Padding 0).
-template <std::size_t Kernel, std::size_t Stride, std::size_t Padding, std::size_t Extent>
-struct window_axis {
-  static constexpr std::size_t padded = Extent + 2 * Padding;
-  static constexpr bool fits = Kernel >= 1 && Stride >= 1 && Kernel <= padded;
-  static constexpr bool divides = fits && (padded - Kernel) % Stride == 0;
-  static constexpr std::size_t out = fits ? (padded - Kernel) / Stride + 1 : 0;
-
-  // Taps t of output position i that land inside the input (i S + t - P in
-  // [0, Extent)).
-  static constexpr index_range taps(std::size_t i) {
-    const std::size_t start = i * Stride;  // the input index of tap 0, plus Padding
-    const std::size_t first = start < Padding ? Padding - start : 0;
-    const std::size_t end = Extent + Padding > start ? Extent + Padding - start : 0;
-    const std::size_t last = end < Kernel ? end : Kernel;
-    return {first, last > first ? last : first};
-  }
-
-  // Output positions i whose tap t lands inside the input.
-  static constexpr index_range outputs(std::size_t t) {
-    // i S + t - P >= 0  and  i S + t - P <= Extent - 1
-    const std::size_t first = t >= Padding ? 0 : (Padding - t + Stride - 1) / Stride;
-    const std::size_t top = Extent - 1 + Padding;  // i S + t <= top
-    const std::size_t last_in = t <= top ? (top - t) / Stride + 1 : 0;
-    const std::size_t last = last_in < out ? last_in : out;
-    return {first, last > first ? last : first};
-  }
-};
 
 template <class T>
 T zero_of() {
@@ -131,18 +101,41 @@ struct conv2d_op : structural {
         }
   }
 
+  // conv(w, x) over a chunk of samples (w a parameter, x a multi-register
+  // number): the register-blocked form.
+  template <bool Accumulate, class Out, class Wt, class X>
+  static void correlate_any(Out out, Wt w, X x) {
+    if constexpr (blocked::broadcast_operands<Out, Wt, X>) {
+      using XS = typename X::shape;
+      blocked::conv_forward<Accumulate, K, S, P, Wt::shape::rows, XS::channels, XS::height, XS::width>(
+          out.data(), w.data(), x.data());
+    } else {
+      correlate<Accumulate>(out, w, x);
+    }
+  }
+
   template <class Y, class Wt, class X>
   static void value(Y y, Wt w, X x) {
-    correlate<false>(y, w, x);
+    correlate_any<false>(y, w, x);
   }
 
   // W̄(o,f) += Σ_{i,j} ȳ(o,i,j) x(c, iS+p-P, jS+q-P)
   template <class WBar, class YBar, class Wt, class X, class Y>
   static void vjp(arg_t<0>, WBar wbar, YBar ybar, Wt, X x, Y) {
+    if constexpr (blocked::lane_summed_operands<WBar, YBar, X>) {
+      using XS = typename X::shape;
+      blocked::conv_filter_gradient<K, S, P, Wt::shape::rows, XS::channels, XS::height, XS::width>(
+          wbar.data(), ybar.data(), x.data());
+    } else {
+      filter_gradient(wbar, ybar, x);
+    }
+  }
+  template <class WBar, class YBar, class X>
+  static void filter_gradient(WBar wbar, YBar ybar, X x) {
     using Acc = std::remove_cvref_t<decltype(ybar[0] * x[0])>;
     constexpr std::size_t C = X::shape::channels, H = X::shape::height, W = X::shape::width;
-    constexpr std::size_t Ho = Y::shape::height, Wo = Y::shape::width;
-    for (std::size_t o = 0; o < Wt::shape::rows; ++o)
+    constexpr std::size_t Ho = YBar::shape::height, Wo = YBar::shape::width;
+    for (std::size_t o = 0; o < YBar::shape::channels; ++o)
       for (std::size_t c = 0; c < C; ++c)
         for (std::size_t p = 0; p < K; ++p) {
           const auto is = rows_of<X>::outputs(p);
@@ -200,7 +193,7 @@ struct conv2d_op : structural {
   }
   template <class YDot, class XDot, class Wt, class X, class Y>
   static void jvp(arg_t<1>, YDot ydot, XDot xdot, Wt w, X, Y) {
-    correlate<true>(ydot, w, xdot);
+    correlate_any<true>(ydot, w, xdot);
   }
 };
 
