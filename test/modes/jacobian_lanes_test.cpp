@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <array>
+#include <cmath>
 #include <cstddef>
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/tapeless.hpp>
@@ -215,4 +216,68 @@ TEST_CASE("a parameter among the wrt names of a larger network: one register per
   CHECK(J.passes_run == decltype(J)::passes);
   for (std::size_t i = 0; i < 120; ++i)
     for (std::size_t k = 0; k < 120; ++k) CHECK(J.matrix(i, k) == (i == k ? 1.0 : 0.0));
+}
+
+// f = A h with A independent of the wrt variables: reverse passes start at
+// h, seeded with rows of A (eval/jacobian.hpp, root_matvec), instead of
+// pulling unit vectors through A. Checked against the closed form and
+// against forward mode, which does not take that path, for one pass, a
+// partial last pass and several passes; and the paths that do not take it
+// (A among the wrt names) or take it with an input as the matrix or with
+// the wrt input itself as the vector.
+template <std::size_t N, std::size_t M>
+void check_root_product(unsigned seed) {
+  constexpr auto f = small_map<N, M>();
+  params<decltype(f)> P;
+  randomize(P, seed);
+  const auto xv = random_array<N>(seed + 1);
+  const auto rev = jacobian<sweep_mode::reverse>(f, P, wrt<"x">, bind<"x">(xv));
+  const auto fwd = jacobian<sweep_mode::forward>(f, P, wrt<"x">, bind<"x">(xv));
+  CAPTURE(N);
+  CAPTURE(M);
+  CHECK(rev.passes_run == decltype(rev)::passes);
+  const auto W1 = P.template get<"W1">();
+  const auto b1 = P.template get<"b1">();
+  const auto W2 = P.template get<"W2">();
+  std::array<double, 5> d{};
+  for (std::size_t k = 0; k < 5; ++k) {
+    double z = b1[k];
+    for (std::size_t j = 0; j < N; ++j) z += W1(k, j) * xv[j];
+    d[k] = 1 - std::tanh(z) * std::tanh(z);
+  }
+  for (std::size_t i = 0; i < M; ++i)
+    for (std::size_t j = 0; j < N; ++j) {
+      double e = 0;
+      for (std::size_t k = 0; k < 5; ++k) e += W2(i, k) * d[k] * W1(k, j);
+      CHECK(mixed_error(rev.matrix(i, j), e) <= 1e-14);
+      CHECK(mixed_error(rev.matrix(i, j), fwd.matrix(i, j)) <= 1e-14);
+    }
+}
+
+TEST_CASE("a matrix-vector product at the root: reverse passes seeded with the matrix's rows") {
+  constexpr std::size_t W = widest<double>;
+  check_root_product<7, 1>(70);
+  check_root_product<7, 3>(71);
+  check_root_product<9, W + 2>(72);           // one pass of two registers, partly used
+  check_root_product<4, 2 * W + 5>(73);       // several passes, the last partial
+  check_root_product<3, 4 * W>(74);           // several full passes
+
+  // A among the wrt names: the product's VJP runs (A's adjoint is needed).
+  constexpr auto f = small_map<4, 6>();
+  params<decltype(f)> P;
+  randomize(P, 75);
+  const auto xv = random_array<4>(76);
+  const auto both = jacobian<sweep_mode::reverse>(f, P, wrt<"x", "W2">, bind<"x">(xv));
+  const auto both_fwd = jacobian<sweep_mode::forward>(f, P, wrt<"x", "W2">, bind<"x">(xv));
+  for (std::size_t k = 0; k < 6 * (4 + 30); ++k) CHECK(mixed_error(both.matrix[k], both_fwd.matrix[k]) <= 1e-14);
+
+  // The matrix an input, the vector the wrt input itself: J = A.
+  constexpr auto A = input<"A", mat<2 * W + 3, 5>>;
+  constexpr auto g = A * input<"x", vec<5>>;
+  tensor<double, mat<2 * W + 3, 5>> Av;
+  const auto entries = random_array<(2 * W + 3) * 5>(77);
+  for (std::size_t k = 0; k < Av.size(); ++k) Av[k] = entries[k];
+  const auto J = jacobian<sweep_mode::reverse>(g, wrt<"x">, bind<"A">(Av), bind<"x">(random_array<5>(78)));
+  CHECK(J.passes_run == decltype(J)::passes);
+  for (std::size_t k = 0; k < Av.size(); ++k) CHECK(J.matrix[k] == Av[k]);
 }

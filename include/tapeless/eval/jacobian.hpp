@@ -23,18 +23,25 @@
 //
 // With respect to: inputs and parameters by name (eval/wrt.hpp), in the
 // order named, each flattened row-major; f is flattened the same way.
-// Memory: the node values and one direction number per node slot live on
-// the stack, as does the m × n result; one per parameter entry is added
-// when a parameter is among the wrt names. Meant for small and medium n
-// and m.
+// Memory: the node values and one direction number per node slot (forward)
+// or per slot of the compact adjoint layout (reverse, eval/adjoint_plan.hpp)
+// live on the stack, as does the m × n result; one per parameter entry is
+// added when a parameter is among the wrt names. Meant for small and
+// medium n and m.
 
 #include <algorithm>
 #include <array>
 #include <cstddef>
+#include <cstring>
+#include <initializer_list>
+#include <type_traits>
+#include <utility>
 #include <tapeless/core/shape.hpp>
 #include <tapeless/core/tensor.hpp>
+#include <tapeless/eval/adjoint_plan.hpp>
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/wrt.hpp>
+#include <tapeless/ops/matvec.hpp>
 
 namespace tapeless {
 
@@ -79,36 +86,6 @@ struct directions_need_one_row_per_wrt_entry {
 // bench/jacobian_modes.cpp (bench/RESULTS.md).
 template <std::size_t M, std::size_t N>
 inline constexpr sweep_mode cheaper_mode = N < M ? sweep_mode::forward : sweep_mode::reverse;
-
-// The slots whose adjoints a reverse sweep with these seeds accumulates
-// into (the active nodes'), as runs [begin, end) of slot indices: only these
-// need clearing before each pass.
-template <class Root, class Seeds>
-struct active_slot_runs {
-  static constexpr std::size_t nodes = Root::nodes::size;
-  static constexpr auto& offsets = slot_layout<Root>::offsets;
-  static constexpr std::size_t count = [] {
-    std::size_t runs = 0, end = 0;
-    for (std::size_t k = 0; k < nodes; ++k)
-      if (activity<Root, Seeds>::active[k] && offsets[k + 1] > offsets[k]) {
-        if (runs == 0 || offsets[k] != end) ++runs;
-        end = offsets[k + 1];
-      }
-    return runs;
-  }();
-  static constexpr auto runs = [] {
-    std::array<std::array<std::size_t, 2>, count> r{};
-    std::size_t i = 0;
-    for (std::size_t k = 0; k < nodes; ++k)
-      if (activity<Root, Seeds>::active[k] && offsets[k + 1] > offsets[k]) {
-        if (i > 0 && r[i - 1][1] == offsets[k])
-          r[i - 1][1] = offsets[k + 1];
-        else
-          r[i++] = {offsets[k], offsets[k + 1]};
-      }
-    return r;
-  }();
-};
 
 // T with lane `lane` 1 and the others 0.
 template <class T, class E = typename direction_lanes<T>::element_type>
@@ -184,6 +161,83 @@ void jacobian_by_columns(const ParamSet& P, Out& out, const B&... bindings) {
       push_directions<Root, ParamSet, Wrt, Out::cols, T>(P, identity, out.matrix, out.passes_run, bindings...);
 }
 
+// Where each wrt entry's adjoint is during a reverse pass in the planned
+// layout (eval/adjoint_plan.hpp): for an input, its block in the compact
+// adjoint array (a seeded input's adjoint is kept to the end of the sweep);
+// for a parameter, its offset in the parameter adjoints, as before.
+template <class Root, class Wrt, class Leaves = typename Wrt::leaves>
+struct planned_entry_offsets;
+template <class Root, class Wrt, class... L>
+struct planned_entry_offsets<Root, Wrt, type_list<L...>> {
+  using plan = adjoint_plan<Root, typename Wrt::seeds>;
+  template <class Leaf>
+  static constexpr std::size_t offset_of() {
+    if constexpr (param_leaf<Leaf>)
+      return Wrt::layout::template storage_offset<Leaf>();
+    else
+      return plan::data.offset[index_of<Leaf, typename Root::nodes>];
+  }
+  static constexpr std::array<std::size_t, sizeof...(L)> offset{offset_of<L>()...};
+};
+
+// The planned reverse sweep (eval/adjoint_plan.hpp) with the blocks that
+// receive their first contribution cleared by memset (all bits zero is +0,
+// the zero the plan's own clearing writes): that clearing assigns a zero
+// number element by element, which for a number of two 256-bit registers
+// g++ 12 compiles, with AVX-512, into two 256-bit stores to the stack and
+// one 512-bit reload per element, a failed store forward each time (64% of
+// the reverse sweep's perf samples at n = 12, m = 6 of
+// bench/jacobian_small.cpp).
+template <class T, class E, class PA, class V, class PT, std::size_t O, class S>
+void clear_block(const sweep_arrays<T, E, PA, V, PT>& a, adjoint_location<O, S>) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  std::memset(static_cast<void*>(a.adjoints + O), 0, S::size * sizeof(T));
+}
+
+template <class Call>
+struct rows_reverse_step;
+template <class Op, unsigned Active, class Out, class... In, class AdjOut, class AdjIns, class... Zero>
+struct rows_reverse_step<planned_reverse_call<Op, Active, Out, type_list<In...>, AdjOut, AdjIns, type_list<Zero...>>> {
+  using call = planned_reverse_call<Op, Active, Out, type_list<In...>, AdjOut, AdjIns, type_list<Zero...>>;
+  template <class A>
+  static void run(const A& a) {
+    (clear_block(a, Zero{}), ...);
+    call::pull_backs(a, std::index_sequence_for<In...>{});
+  }
+};
+
+// Skip: how many op nodes, from the root down, not to run (0 or 1).
+template <class Root, class ParamSet, class Seeds, std::size_t Skip, class A>
+void rows_reverse_sweep(const A& arrays) {
+  using sweep = planned_reverse<Root, ParamSet, Seeds>;
+  [&]<std::size_t... I>(std::index_sequence<I...>) {
+    (void)std::initializer_list<int>{
+        0, (rows_reverse_step<typename planned_call_at<Root, ParamSet, Seeds,
+                                                       sweep::at[sweep::count - 1 - Skip - I]>::type>::run(arrays),
+            0)...};
+  }(std::make_index_sequence<sweep::count - Skip>{});
+}
+
+// Whether f is A h, a matrix-vector product whose matrix does not depend on
+// the wrt variables and whose vector does (a dense output layer without
+// bias, as in W2 tanh(W1 x + b1)). Then the root's VJP for the unit
+// cotangent e_i is row i of A, ∂f_i/∂h_k = A_ik: a reverse pass starts at
+// h, its adjoint lane l set to row first + l of A, instead of pulling unit
+// vectors through A. Pulled through A they cost m·|h| multiply-adds per
+// number register per pass, over all m rows whichever rows the pass
+// carries: on W2 tanh(W1 x + b1) at n = m as many as the rest of the
+// Jacobian, only to copy A's rows.
+template <class Root, class Seeds, class Last = type_at<Root::size - 1, typename Root::nodes>>
+struct root_matvec {
+  static constexpr bool value = false;
+};
+template <class Root, class Seeds, class S, std::size_t A, std::size_t X>
+struct root_matvec<Root, Seeds, op_node<matvec_op, S, A, X>> {
+  static constexpr auto& active = activity<Root, Seeds>::active;
+  static constexpr bool value = !active[A] && active[X];
+  static constexpr std::size_t matrix = A, vector = X;
+};
+
 template <class Root, class ParamSet, class Wrt, class T, class Out, class... B>
 void jacobian_by_rows(const ParamSet& P, Out& out, const B&... bindings) {
   using E = typename ParamSet::element_type;
@@ -192,8 +246,17 @@ void jacobian_by_rows(const ParamSet& P, Out& out, const B&... bindings) {
   using entries = typename Wrt::layout;
   constexpr std::size_t W = io::lanes, M = Out::rows;
 
+  // The adjoints live in the compact planned layout (as value_and_grad's):
+  // each active node's block is zeroed when its first contribution
+  // arrives, blocks are reused once their node has been propagated, and an
+  // argument whose only use is an identity VJP (the product in W x + b)
+  // shares its result's block instead of receiving a copy. So a pass
+  // clears only the blocks that receive a contribution, not every active
+  // node's, and touches a smaller array.
+  using plan = adjoint_plan<Root, seeds>;
+  using where = planned_entry_offsets<Root, Wrt>;
   std::array<E, slot_layout<Root>::size> values;
-  std::array<T, slot_layout<Root>::size> adjoints;
+  std::array<T, plan::data.size> adjoints;
   std::array<T, entries::any_param ? ParamSet::size() : 0> param_adjoints;
   load_inputs<Root, E>(values.data(), static_cast<E*>(nullptr), bindings...);
 
@@ -207,23 +270,55 @@ void jacobian_by_rows(const ParamSet& P, Out& out, const B&... bindings) {
 
   if constexpr (root_active<Root, seeds>) {
     for (std::size_t first = 0; first < M; first += W) {
-      // A reverse sweep adds into the adjoints of active nodes and of the
-      // seeded parameters, and touches no others.
-      for (const auto& run : active_slot_runs<Root, seeds>::runs)
-        std::fill(adjoints.begin() + run[0], adjoints.begin() + run[1], T(E(0)));
+      // A reverse sweep adds into the seeded parameters' adjoints.
       for (std::size_t i = 0; i < entries::count; ++i)
         if (entries::in_params[i])
           std::fill_n(param_adjoints.begin() + entries::offset[i], entries::sizes[i], T(E(0)));
       // Lane l of this pass pulls back row first + l.
-      auto row_block = adjoint_view(arrays, root_location<Root, ParamSet>{});
-      for (std::size_t i = first; i < M && i < first + W; ++i) row_block[i] = unit_direction<T>(i - first);
-      reverse_sweep<Root, ParamSet, seeds>(arrays);
+      if constexpr (root_matvec<Root, seeds>::value) {
+        // f = A h: h's adjoint is written whole (its block, the first
+        // contribution of the skipped root step, needs no clearing).
+        using rm = root_matvec<Root, seeds>;
+        const auto a = value_view(arrays, location_at<Root, ParamSet, rm::matrix>{});
+        auto hbar = adjoint_view(arrays, planned_at<Root, ParamSet, seeds, rm::vector>{});
+        constexpr std::size_t H = decltype(hbar)::size();
+        if constexpr (W == 1) {
+          for (std::size_t k = 0; k < H; ++k) hbar[k] = a(first, k);
+        } else {
+          // The rows transposed into a tile first, then whole numbers
+          // loaded from it: a number loaded right after its lanes were
+          // stored one by one waits for each store (no store forwarding
+          // from several narrow stores to a wide load). Lanes past row m
+          // (a last, partial pass) repeat row m - 1: finite numbers, never
+          // read out, and no clearing of the tile.
+          alignas(64) std::array<E, H * W> tile;
+          for (std::size_t k = 0; k < H; ++k)
+            for (std::size_t l = 0; l < W; ++l) tile[k * W + l] = a(first + l < M ? first + l : M - 1, k);
+          for (std::size_t k = 0; k < H; ++k) hbar[k] = io::load(tile.data() + k * W);
+        }
+        rows_reverse_sweep<Root, ParamSet, seeds, 1>(arrays);
+      } else {
+        // Every entry of the root's adjoint is written: its block may have
+        // been reused during the previous pass.
+        using root_block = planned_root_location<Root, ParamSet, seeds>;
+        if constexpr (requires { clear_block(arrays, root_block{}); })
+          clear_block(arrays, root_block{});
+        else
+          for (auto& t : adjoint_view(arrays, root_block{})) t = T(E(0));
+        auto row_block = adjoint_view(arrays, root_block{});
+        for (std::size_t i = first; i < M && i < first + W; ++i) row_block[i] = unit_direction<T>(i - first);
+        rows_reverse_sweep<Root, ParamSet, seeds, 0>(arrays);
+      }
       ++out.passes_run;
-      entries::for_each_entry([&](std::size_t j, bool in_params, std::size_t at) {
-        alignas(64) std::array<E, W> lanes;
-        io::store(in_params ? param_adjoints[at] : adjoints[at], lanes.data());
-        for (std::size_t l = 0; l < W && first + l < M; ++l) out.matrix(first + l, j) = lanes[l];
-      });
+      for (std::size_t leaf = 0; leaf < entries::count; ++leaf) {
+        const T* from = (entries::in_params[leaf] ? param_adjoints.data() : adjoints.data()) + where::offset[leaf];
+        for (std::size_t e = 0; e < entries::sizes[leaf]; ++e) {
+          alignas(64) std::array<E, W> lanes;
+          io::store(from[e], lanes.data());
+          const std::size_t j = entries::first[leaf] + e;
+          for (std::size_t l = 0; l < W && first + l < M; ++l) out.matrix(first + l, j) = lanes[l];
+        }
+      }
     }
   }
 }
