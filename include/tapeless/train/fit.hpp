@@ -37,17 +37,14 @@
 // sweep is not cut; two chunks of one sweep happen to add in the same
 // order).
 //
-// Speed: each minibatch wakes the workers and waits for all of them (a
-// mutex and a condition variable): tens of microseconds, far more when
-// the cores are busy with other work, against about 20 for a whole
-// 32-sample step of the digits MLP. Threads pay off only when a
-// minibatch's gradient costs much more than that (large minibatches,
-// large networks) and the cores are free. On a busy 2-core VM two threads
-// were slower than one on the digits MLP at every minibatch size tried
-// (32 to 256; train_digits prints both); at a quieter moment one
-// full-batch gradient (1438 samples) took 0.40 ms on two threads against
-// 0.55 ms on one.
-// Threads beyond the number of sweeps in a minibatch get empty chunks:
+// Speed: between minibatches the workers spin on an atomic counter, so a
+// step hands its chunks over without a system call (eval/parallel_batch.hpp).
+// Threads pay off when the cores are free and a minibatch has several
+// sweeps per thread: measured on the digits MLP on a 2-core VM, see
+// bench/README.md ("Training on threads"). When the other cores are busy
+// with other programs, threads cannot help; the engine then falls back to
+// running the steps on the calling thread (the same chunks, the same bits).
+// Threads beyond the number of sweeps in a minibatch get no chunk:
 // allowed, and useless.
 
 #include <algorithm>
