@@ -14,6 +14,32 @@
 
 namespace tapeless {
 
+namespace detail {
+
+// For each row i < M: acc = start(i), then acc += A(i, j) x_j for j from J0
+// to N - 1 in order, then store(i, acc). Four rows at a time: a row's sum
+// is a chain of multiply-adds, each waiting for the one before, so one row
+// at a time leaves the FMA units idle most of the time (the one-sample
+// path). Each row is summed in the same order as alone.
+template <std::size_t M, std::size_t N, std::size_t J0, class Start, class A, class X, class Store>
+void row_sums(Start start, A a, X x, Store store) {
+  constexpr std::size_t R = 4;
+  std::size_t i = 0;
+  for (; i + R <= M; i += R) {
+    decltype(start(i)) acc[R] = {start(i), start(i + 1), start(i + 2), start(i + 3)};
+    for (std::size_t j = J0; j < N; ++j)
+      for (std::size_t r = 0; r < R; ++r) math::multiply_add(acc[r], a(i + r, j), x[j]);
+    for (std::size_t r = 0; r < R; ++r) store(i + r, acc[r]);
+  }
+  for (; i < M; ++i) {
+    auto acc = start(i);
+    for (std::size_t j = J0; j < N; ++j) math::multiply_add(acc, a(i, j), x[j]);
+    store(i, acc);
+  }
+}
+
+}  // namespace detail
+
 struct matvec_op : structural {
   template <class A, class X>
   using result_shape = vec<A::rows>;
@@ -24,11 +50,8 @@ struct matvec_op : structural {
     if constexpr (blocked::broadcast_operands<Y, A, X>) {
       blocked::broadcast_product<false, M, N, N, 1, 1, 1>(y.data(), a.data(), x.data());
     } else {
-      for (std::size_t i = 0; i < M; ++i) {
-        auto acc = a(i, 0) * x[0];
-        for (std::size_t j = 1; j < N; ++j) math::multiply_add(acc, a(i, j), x[j]);
-        y[i] = acc;
-      }
+      detail::row_sums<M, N, 1>([&](std::size_t i) { return a(i, 0) * x[0]; }, a, x,
+                                [&](std::size_t i, const auto& acc) { y[i] = acc; });
     }
   }
 
@@ -78,19 +101,13 @@ struct matvec_op : structural {
   // ydot may alias the other operands and store after every term.
   template <class YDot, class ADot, class A, class X, class Y>
   static void jvp(arg_t<0>, YDot ydot, ADot adot, A, X x, Y) {
-    for (std::size_t i = 0; i < A::shape::rows; ++i) {
-      auto acc = ydot[i];
-      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(acc, adot(i, j), x[j]);
-      ydot[i] = acc;
-    }
+    detail::row_sums<A::shape::rows, A::shape::cols, 0>([&](std::size_t i) { return ydot[i]; }, adot, x,
+                                                         [&](std::size_t i, const auto& acc) { ydot[i] = acc; });
   }
   template <class YDot, class XDot, class A, class X, class Y>
   static void jvp(arg_t<1>, YDot ydot, XDot xdot, A a, X, Y) {
-    for (std::size_t i = 0; i < A::shape::rows; ++i) {
-      auto acc = ydot[i];
-      for (std::size_t j = 0; j < A::shape::cols; ++j) math::multiply_add(acc, a(i, j), xdot[j]);
-      ydot[i] = acc;
-    }
+    detail::row_sums<A::shape::rows, A::shape::cols, 0>([&](std::size_t i) { return ydot[i]; }, a, xdot,
+                                                        [&](std::size_t i, const auto& acc) { ydot[i] = acc; });
   }
 };
 
