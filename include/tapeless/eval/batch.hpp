@@ -1,10 +1,11 @@
 #pragma once
 // Many samples through one expression, one sample per SIMD lane.
 //
-//   batch_engine<decltype(loss), params<decltype(loss), float>> engine;
-//   float L = engine.value_and_grad_into(P, G, n, bind<"x">(aos(xs)), bind<"y">(ys));
+//   using engine_t = batch_engine<decltype(loss), params<decltype(loss), float>>;
+//   auto engine = std::make_unique<engine_t>();          // on the heap, allocated once
+//   float L = engine->value_and_grad_into(P, G, n, bind<"x">(aos(xs)), bind<"y">(ys));
 //
-//   auto [L, G] = value_and_grad_batch(loss, P, n, bind<"x">(soa(xs)), bind<"y">(ys));
+//   auto [L, G] = value_and_grad_batch(loss, P, n, bind<"x">(soa(xs)), bind<"y">(ys));   // small graphs
 //
 // The graph is evaluated with every scalar a lane_pack: Pack xsimd
 // registers holding one sample per lane (simd/lane_pack.hpp). Parameters
@@ -26,10 +27,20 @@
 // zero seed and are left out of the loss, so they add exactly nothing.
 //
 // Memory: the engine holds the workspace (in lane packs) and one
-// accumulator of the element type per parameter; its size is a constexpr (`batch_engine<...>::bytes`). A call
-// does not allocate. `value_and_grad_batch` puts an engine on the stack and
-// is meant for graphs whose engine is small (it refuses above 1 MiB); keep
-// an engine object (e.g. one per thread, heap-allocated once) otherwise.
+// accumulator of the element type per parameter, inline; its size is a
+// constexpr (`batch_engine<...>::bytes`, about sizeof(batch_engine<...>)),
+// and it is large: a few MiB for a small CNN, hundreds of MiB for
+// convolutions on large images. Keep it on the heap, allocated once:
+// `std::make_unique<engine_t>()` (C++17 aligned new honours its 64-byte
+// alignment; it zeroes the engine once, `std::make_unique_for_overwrite`
+// does not), or as a member of an object that is itself on the heap. A
+// local `engine_t engine;` puts all of it on the stack and overflows it for
+// any but tiny graphs. A call does not allocate. `value_and_grad_batch` and
+// `value_batch` put an engine on the stack and are meant for graphs whose
+// engine is small: above TAPELESS_STACK_LIMIT (256 KiB by default,
+// eval/stack_limit.hpp) they do not compile, and the message names the
+// bytes. One engine serves one call at a time: give each thread its own
+// (parallel_batch_engine does).
 
 #include <array>
 #include <cstddef>
@@ -50,6 +61,7 @@
 #include <tapeless/eval/adjoint_plan.hpp>
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/bind.hpp>
+#include <tapeless/eval/stack_limit.hpp>
 #include <tapeless/eval/sweep.hpp>
 #include <tapeless/simd/lane_pack.hpp>
 
@@ -384,8 +396,11 @@ class batch_engine {
     using root_at = detail::root_location<Root, ParamSet>;
 
     T loss_sum(E(0));
-    // Whole registers of samples, then the tail with its lane mask.
-    auto step = [&]<bool Tail>(std::size_t first, std::size_t valid) {
+    // Whole registers of samples, then the tail with its lane mask. Grad is
+    // a template argument, not a test in the loop: with the test inside,
+    // the compiler kept the parameter sums in memory (a store and a reload
+    // per sum and step, on the critical path of every sum).
+    auto step = [&]<bool Tail, bool Grad>(std::size_t first, std::size_t valid) {
       detail::load_samples<Root>(values.data(), first, valid, n, bindings...);
       detail::forward_sweep<Root, ParamSet>(arrays);
       const T root_value = T(detail::value_view(arrays, root_at{})[0]);
@@ -394,16 +409,20 @@ class batch_engine {
         loss_sum += select(mask != T(E(0)), root_value, T(E(0)));
       else
         loss_sum += root_value;
-      if constexpr (detail::root_active<Root, seeds>) {
-        if (grad) {
-          detail::adjoint_view(arrays, detail::planned_root_location<Root, ParamSet, seeds>{})[0] = mask * T(scale);
-          detail::planned_reverse_sweep<Root, ParamSet, seeds>(arrays);
-        }
+      if constexpr (detail::root_active<Root, seeds> && Grad) {
+        detail::adjoint_view(arrays, detail::planned_root_location<Root, ParamSet, seeds>{})[0] = mask * T(scale);
+        detail::planned_reverse_sweep<Root, ParamSet, seeds>(arrays);
       }
     };
-    std::size_t first = begin;
-    for (; end - first >= width; first += width) step.template operator()<false>(first, width);
-    if (first < end) step.template operator()<true>(first, end - first);
+    auto all = [&]<bool Grad>() {
+      std::size_t first = begin;
+      for (; end - first >= width; first += width) step.template operator()<false, Grad>(first, width);
+      if (first < end) step.template operator()<true, Grad>(first, end - first);
+    };
+    if (grad)
+      all.template operator()<true>();
+    else
+      all.template operator()<false>();
     if (grad) store_gradient<Overwrite>(*G, [&](std::size_t k) { return E(xsimd::hadd(param_sums[k].part[0])); });
     return xsimd::hadd(loss_sum.part[0]) * scale;
   }
@@ -417,23 +436,39 @@ class batch_engine {
 template <expression Root, detail::param_buffer ParamSet, class... A>
 auto value_and_grad_batch(Root, const ParamSet& P, std::size_t n, const A&... args) {
   using engine_t = batch_engine<Root, ParamSet>;
-  static_assert(engine_t::bytes <= (std::size_t{1} << 20),
-                "tapeless: value_and_grad_batch keeps its workspace on the stack and this graph needs more than "
-                "1 MiB; keep a batch_engine<decltype(loss), decltype(P)> object and call its value_and_grad_into");
-  engine_t engine;
-  ParamSet G;
-  const auto L = engine.value_and_grad_into(P, G, n, args...);
-  return value_and_grad_result<typename ParamSet::element_type, ParamSet>{L, G};
+  using result_type = value_and_grad_result<typename ParamSet::element_type, ParamSet>;
+  // The engine, the gradient and the returned copy.
+  constexpr std::size_t stack = sizeof(engine_t) + sizeof(ParamSet) + sizeof(result_type);
+  if constexpr (stack > max_stack_bytes) {
+    static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: value_and_grad_batch would keep a batch_engine and the gradient on the stack, and they "
+                  "take more bytes (first template argument above) than TAPELESS_STACK_LIMIT (second); keep a "
+                  "batch_engine<decltype(loss), decltype(P)> on the heap (std::make_unique, once) and call its "
+                  "value_and_grad_into(P, G, n, ...)");
+    return result_type{};
+  } else {
+    engine_t engine;
+    ParamSet G;
+    const auto L = engine.value_and_grad_into(P, G, n, args...);
+    return result_type{L, G};
+  }
 }
 
 template <expression Root, detail::param_buffer ParamSet, class... A>
 auto value_batch(Root, const ParamSet& P, std::size_t n, const A&... args) {
   using engine_t = batch_engine<Root, ParamSet>;
-  static_assert(engine_t::bytes <= (std::size_t{1} << 20),
-                "tapeless: value_batch keeps its workspace on the stack and this graph needs more than 1 MiB; keep "
-                "a batch_engine<decltype(loss), decltype(P)> object and call its value");
-  engine_t engine;
-  return engine.value(P, n, args...);
+  constexpr std::size_t stack = sizeof(engine_t);
+  if constexpr (stack > max_stack_bytes) {
+    static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: value_batch would keep a batch_engine on the stack, and it takes more bytes (first "
+                  "template argument above) than TAPELESS_STACK_LIMIT (second); keep a batch_engine<decltype(loss), "
+                  "decltype(P)> on the heap (std::make_unique, once) and call its value(P, n, ...), or a "
+                  "batch_predictor (eval/predict.hpp)");
+    return typename ParamSet::element_type(0);
+  } else {
+    engine_t engine;
+    return engine.value(P, n, args...);
+  }
 }
 
 }  // namespace tapeless
