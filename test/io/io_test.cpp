@@ -2,7 +2,9 @@
 // byte for byte, and every kind of bad file rejected with a message that
 // says what is wrong and the destination left exactly as it was.
 
+#include <algorithm>
 #include <array>
+#include <csignal>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -14,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <doctest/doctest.h>
@@ -65,6 +69,32 @@ struct scratch_dir {
     fs::remove_all(dir, ignored);
   }
   fs::path operator/(const std::string& file) const { return dir / file; }
+};
+
+// The names in a directory, sorted: shows that no temporary was left behind.
+std::vector<std::string> entries_of(const fs::path& dir) {
+  std::vector<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir)) names.push_back(e.path().filename().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// Files written by this process can grow to `bytes` at most while it lives
+// (writes past it fail with EFBIG instead of raising SIGXFSZ).
+struct file_size_limit {
+  rlimit old{};
+  void (*old_handler)(int);
+  explicit file_size_limit(rlim_t bytes) {
+    old_handler = std::signal(SIGXFSZ, SIG_IGN);
+    ::getrlimit(RLIMIT_FSIZE, &old);
+    rlimit tight = old;
+    tight.rlim_cur = bytes;
+    ::setrlimit(RLIMIT_FSIZE, &tight);
+  }
+  ~file_size_limit() {
+    ::setrlimit(RLIMIT_FSIZE, &old);
+    std::signal(SIGXFSZ, old_handler);
+  }
 };
 
 bytes read_file(const fs::path& path) {
@@ -185,7 +215,7 @@ TEST_CASE_TEMPLATE("save then load gives back every bit", T, float, double) {
     const fs::path path = scratch / "seed.tpl";
     save(P, path);
     CHECK(fs::exists(path));
-    CHECK_FALSE(fs::exists(scratch / "seed.tpl.tmp"));
+    CHECK(entries_of(scratch.dir) == std::vector<std::string>{"seed.tpl"});
     seed_params<T> Q;
     load(Q, path);
     CHECK(bits_of(Q) == bits_of(P));
@@ -444,7 +474,8 @@ TEST_CASE("a failed save throws and leaves no file behind") {
       const std::string message = e.what();
       CAPTURE(message);
       CHECK(e.why() == reason::cannot_open);
-      CHECK(message.find("cannot open '" + path.string() + ".tmp'") != std::string::npos);
+      CHECK(message.find("cannot create a temporary file in '" + (scratch / "no-such-dir").string() + "' for '" +
+                         path.string() + "'") != std::string::npos);
       CHECK(message.find("No such file or directory") != std::string::npos);
     }
     CHECK_FALSE(fs::exists(scratch / "no-such-dir"));
@@ -460,20 +491,32 @@ TEST_CASE("a failed save throws and leaves no file behind") {
       const std::string message = e.what();
       CAPTURE(message);
       CHECK(e.why() == reason::write_failed);
-      CHECK(message.find("cannot rename '" + path.string() + ".tmp' to '" + path.string() + "'") != std::string::npos);
+      CHECK(message.find("cannot rename '" + scratch.dir.string() + "/.a-directory.") != std::string::npos);
+      CHECK(message.find(".tmp' to '" + path.string() + "': Is a directory") != std::string::npos);
     }
     CHECK(fs::is_directory(path / "child"));
-    CHECK_FALSE(fs::exists(scratch / "a-directory.tmp"));
+    CHECK(entries_of(scratch.dir) == std::vector<std::string>{"a-directory"});
   }
-  SUBCASE("an older file at the path stays as it was") {
+  SUBCASE("an older file at the path stays as it was, and the temporary is removed") {
     const fs::path path = scratch / "p.tpl";
     save(P, path);
     const bytes old = read_file(path);
-    fs::create_directory(scratch / "p.tpl.tmp");  // the temporary cannot be opened
     seed_params<double> R;
     R.fill(2.0);
-    CHECK_THROWS_AS(save(R, path), file_error);
+    {
+      file_size_limit limit(100);  // the write of the temporary fails with EFBIG
+      try {
+        save(R, path);
+        FAIL("save did not throw");
+      } catch (const file_error& e) {
+        const std::string message = e.what();
+        CAPTURE(message);
+        CHECK(e.why() == reason::write_failed);
+        CHECK(message.find("File too large") != std::string::npos);
+      }
+    }
     CHECK(read_file(path) == old);
+    CHECK(entries_of(scratch.dir) == std::vector<std::string>{"p.tpl"});
   }
   SUBCASE("a stream that fails") {
     std::ostringstream out;
@@ -484,5 +527,236 @@ TEST_CASE("a failed save throws and leaves no file behind") {
     } catch (const file_error& e) {
       CHECK(e.why() == reason::write_failed);
     }
+  }
+}
+
+// Issue 11, hardened files: the temporary of a save cannot be redirected,
+// modes survive, symbolic links are followed to the file they name, and a
+// forged length cannot make load allocate or read more than its own file.
+
+namespace {
+
+mode_t mode_of(const fs::path& path) {
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  return st.st_mode & 07777;
+}
+
+struct umask_guard {
+  mode_t old;
+  explicit umask_guard(mode_t mask) : old(::umask(mask)) {}
+  ~umask_guard() { ::umask(old); }
+};
+
+// A stream that hands out `header` and then `zeros` zero bytes, counting
+// how many bytes it was asked for.
+class counting_buf : public std::streambuf {
+ public:
+  counting_buf(bytes header, std::uint64_t zeros) : header_(std::move(header)), zeros_(zeros) {}
+  std::uint64_t consumed() const { return consumed_; }
+
+ protected:
+  std::streamsize xsgetn(char* out, std::streamsize n) override {
+    std::streamsize done = 0;
+    while (done < n) {
+      const int c = uflow();
+      if (c == traits_type::eof()) break;
+      out[done++] = static_cast<char>(c);
+    }
+    return done;
+  }
+  int_type underflow() override {
+    if (consumed_ < header_.size()) return header_[consumed_];
+    return consumed_ < header_.size() + zeros_ ? 0 : traits_type::eof();
+  }
+  int_type uflow() override {
+    const int_type c = underflow();
+    if (c != traits_type::eof()) ++consumed_;
+    return c;
+  }
+
+ private:
+  bytes header_;
+  std::uint64_t zeros_;
+  std::uint64_t consumed_ = 0;
+};
+
+void set_u64(bytes& b, std::size_t at, std::uint64_t v) {
+  for (std::size_t i = 0; i < 8; ++i) b[at + i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+}  // namespace
+
+TEST_CASE("save cannot be redirected by anything planted at a temporary name") {
+  scratch_dir scratch("planted");
+  const fs::path path = scratch / "p.tpl";
+  const fs::path victim = scratch / "victim";
+  write_file(victim, bytes{'k', 'e', 'e', 'p'});
+  // The name the old save used, and names a guesser might try.
+  for (const std::string planted : {"p.tpl.tmp", ".p.tpl.tmp", "p.tpl~", ".p.tpl.swp"})
+    fs::create_symlink(victim, scratch / planted);
+  seed_params<double> P;
+  P.fill(3.0);
+  save(P, path);
+  CHECK(read_file(victim) == bytes{'k', 'e', 'e', 'p'});
+  CHECK(fs::is_symlink(scratch / "p.tpl.tmp"));
+  CHECK_FALSE(fs::is_symlink(path));
+  seed_params<double> Q;
+  load(Q, path);
+  CHECK(Q == P);
+  CHECK(entries_of(scratch.dir) ==
+        std::vector<std::string>{".p.tpl.swp", ".p.tpl.tmp", "p.tpl", "p.tpl.tmp", "p.tpl~", "victim"});
+}
+
+TEST_CASE("save keeps the mode of the file it replaces; a new file gets 0666 minus the umask") {
+  scratch_dir scratch("mode");
+  const fs::path path = scratch / "p.tpl";
+  seed_params<float> P;
+  P.fill(1.0f);
+  umask_guard mask(022);
+  save(P, path);
+  CHECK(mode_of(path) == 0644);
+  for (const mode_t mode : {mode_t{0600}, mode_t{0640}, mode_t{0444}, mode_t{0755}}) {
+    CAPTURE(mode);
+    REQUIRE(::chmod(path.c_str(), mode) == 0);
+    save(P, path);
+    CHECK(mode_of(path) == mode);
+  }
+  const fs::path private_path = scratch / "private.tpl";
+  ::umask(077);
+  save(P, private_path);
+  CHECK(mode_of(private_path) == 0600);
+  CHECK(entries_of(scratch.dir) == std::vector<std::string>{"p.tpl", "private.tpl"});
+}
+
+TEST_CASE("saving to a symbolic link replaces the file it names and keeps the link") {
+  scratch_dir scratch("symlink");
+  fs::create_directory(scratch / "real");
+  seed_params<double> P, Q;
+  P.fill(5.0);
+
+  SUBCASE("an absolute link to an existing file, which keeps its mode") {
+    const fs::path real = scratch / "real" / "model.tpl";
+    save(seed_params<double>{}, real);
+    REQUIRE(::chmod(real.c_str(), 0600) == 0);
+    fs::create_symlink(real, scratch / "link.tpl");
+    save(P, scratch / "link.tpl");
+    CHECK(fs::is_symlink(scratch / "link.tpl"));
+    CHECK(fs::read_symlink(scratch / "link.tpl") == real);
+    load(Q, real);
+    CHECK(Q == P);
+    CHECK(mode_of(real) == 0600);
+    CHECK(entries_of(scratch / "real") == std::vector<std::string>{"model.tpl"});
+  }
+  SUBCASE("a chain of relative links, resolved against each link's own directory") {
+    fs::create_symlink("real/model.tpl", scratch / "first.tpl");  // scratch/real/model.tpl
+    fs::create_symlink("../first.tpl", scratch / "real" / "second.tpl");
+    save(P, scratch / "real" / "second.tpl");
+    CHECK(fs::is_symlink(scratch / "first.tpl"));
+    CHECK(fs::is_symlink(scratch / "real" / "second.tpl"));
+    load(Q, scratch / "real" / "model.tpl");
+    CHECK(Q == P);
+    CHECK(entries_of(scratch.dir) == std::vector<std::string>{"first.tpl", "real"});
+    CHECK(entries_of(scratch / "real") == std::vector<std::string>{"model.tpl", "second.tpl"});
+  }
+  SUBCASE("a dangling link: the file it names is created") {
+    fs::create_symlink(scratch / "real" / "new.tpl", scratch / "link.tpl");
+    save(P, scratch / "link.tpl");
+    CHECK(fs::is_symlink(scratch / "link.tpl"));
+    load(Q, scratch / "real" / "new.tpl");
+    CHECK(Q == P);
+  }
+  SUBCASE("a loop of links is a file_error") {
+    fs::create_symlink("b", scratch / "a");
+    fs::create_symlink("a", scratch / "b");
+    try {
+      save(P, scratch / "a");
+      FAIL("save did not throw");
+    } catch (const file_error& e) {
+      CHECK(e.why() == reason::cannot_open);
+      CHECK(std::string(e.what()).find("Too many levels of symbolic links") != std::string::npos);
+    }
+    CHECK(entries_of(scratch.dir) == std::vector<std::string>{"a", "b", "real"});
+  }
+}
+
+TEST_CASE("a forged length is rejected before anything large is allocated or read") {
+  const bytes good = image_of(seed_params<double>{});
+  constexpr std::uint64_t tib = std::uint64_t{1} << 40;
+  REQUIRE(detail::params_file::file_size<seed_params<double>>() == good.size());
+  REQUIRE(detail::params_file::file_size<seed_params<float>>() == image_of(seed_params<float>{}).size());
+
+  // The valid header and table of this buffer's file, a length of 1 TiB,
+  // then 64 MiB of zeros: load reads the table and stops.
+  const std::size_t table_end = good.size() - 4 - 9 * 8;
+  bytes forged(good.begin(), good.begin() + static_cast<std::ptrdiff_t>(table_end));
+  set_u64(forged, 16, tib);
+  const std::string expected = "is corrupted: its length field says 1099511627776 bytes; the file of this buffer (9 "
+                               "float64 values) has " + std::to_string(good.size());
+  {
+    counting_buf buf(forged, std::uint64_t{64} << 20);
+    std::istream in(&buf);
+    const auto dest = std::make_unique<seed_params<double>>();
+    const bytes before = fill_destination(*dest);
+    try {
+      load(*dest, in);
+      FAIL("load did not throw");
+    } catch (const file_error& e) {
+      const std::string message = e.what();
+      CAPTURE(message);
+      CHECK(e.why() == reason::corrupted);
+      CHECK(message.find(expected) != std::string::npos);
+    }
+    CHECK(buf.consumed() == table_end);
+    CHECK(bits_of(*dest) == before);
+  }
+  check_rejected<seed_params<double>>(forged, reason::corrupted, expected);
+  scratch_dir scratch("forged");
+  write_file(scratch / "forged.tpl", forged);
+  check_rejected<seed_params<double>>(scratch / "forged.tpl", reason::corrupted, expected);
+
+  SUBCASE("with a huge parameter count and name length") {
+    bytes b = forged;
+    set_u64(b, 24, ~std::uint64_t{0});
+    {
+      counting_buf buf(b, std::uint64_t{64} << 20);  // parameter 5: a zero-length name, rank 0
+      std::istream in(&buf);
+      seed_params<double> dest;
+      CHECK_THROWS_WITH_AS(load(dest, in),
+                           doctest::Contains("the file has 18446744073709551615 parameters, the buffer 4: the file "
+                                             "has an extra parameter 5,  as scalar"),
+                           file_error);
+      CHECK(buf.consumed() == table_end + 8);
+    }
+    check_rejected<seed_params<double>>(b, reason::truncated, "got " + std::to_string(table_end));
+    b = forged;
+    b[32] = 0xff, b[33] = 0xff, b[34] = 0xff, b[35] = 0xff;  // W1's name length
+    counting_buf buf(b, std::uint64_t{64} << 20);
+    std::istream in(&buf);
+    seed_params<double> dest;
+    CHECK_THROWS_WITH_AS(load(dest, in),
+                         doctest::Contains("parameter 1: file has a parameter with a 4294967295-byte name, buffer "
+                                           "expects W1 as mat<2, 2>"),
+                         file_error);
+    CHECK(buf.consumed() == 36);
+    // The same name length with a small forged length: the name runs past
+    // the declared end, which is found before a 4 GiB string is allocated
+    // (libFuzzer's first finding on the streaming reader).
+    set_u64(b, 16, good.size() + 1);
+    check_rejected<seed_params<double>>(b, reason::corrupted,
+                                        "a parameter name runs past the end of the parameter table");
+  }
+  SUBCASE("another element type or network is still named as such, from the table alone") {
+    bytes b = image_of(seed_params<float>{});
+    set_u64(b, 16, tib);
+    check_rejected<seed_params<double>>(b, reason::element_type_mismatch, "holds float32 values");
+    const bytes other = image_of(params<decltype(renamed_net), double>{});
+    check_rejected<seed_params<double>>(other, reason::network_mismatch, "file has U1 as mat<2, 2>");
+  }
+  SUBCASE("a length just one byte off") {
+    bytes b = good;
+    set_u64(b, 16, good.size() + 1);
+    check_rejected<seed_params<double>>(b, reason::corrupted, "its length field says " +
+                                                                  std::to_string(good.size() + 1) + " bytes");
   }
 }

@@ -42,6 +42,15 @@ inline constexpr std::size_t length_offset = 16;
 inline constexpr std::size_t header_size = 32;  // magic, version, element type, length, count
 inline constexpr std::size_t checksum_size = 4;
 
+// The exact length of the file of a buffer of type P, known at compile time:
+// load compares the length field with it before it reads any further.
+template <class P>
+constexpr std::uint64_t file_size() noexcept {
+  std::uint64_t n = header_size + checksum_size;
+  for (const auto& leaf : P::layout_info()) n += 4 + leaf.name.size() + 4 + 8 * leaf.rank;
+  return n + std::uint64_t{P::size()} * sizeof(typename P::element_type);
+}
+
 // float and double, when they are IEEE-754 binary32 and binary64.
 template <class E>
 inline constexpr bool storable = std::numeric_limits<E>::is_iec559 &&

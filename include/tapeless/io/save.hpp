@@ -1,18 +1,37 @@
 #pragma once
 // tapeless::save(P, path) and tapeless::save(P, stream): one parameter
 // buffer (params, gradients) as one binary file in the format of
-// <tapeless/io/format.hpp>. A save to a path writes `path.tmp` and renames
-// it over `path`, so a failed save leaves no half-written file at `path`
-// (and any older file there unchanged).
+// <tapeless/io/format.hpp>.
+//
+// A save to a path never writes into the file at `path` itself:
+//   1. if `path` is a symbolic link, it is resolved (every link in a chain;
+//      relative links against their own directory), and the file it names is
+//      the one replaced: the link stays a link and keeps pointing there;
+//   2. a temporary file with a random name is created next to that file,
+//      with open(O_CREAT | O_EXCL | O_NOFOLLOW), so nothing planted at a
+//      predictable name (a symlink, a file) can be written through; it gets
+//      the mode of the file it replaces, or 0666 minus the umask for a new
+//      file;
+//   3. the image is written, fsynced and the file closed;
+//   4. the temporary is renamed over the target (atomic on POSIX file
+//      systems) and the directory is fsynced.
+// Any failure throws file_error and removes the temporary, so there is never
+// a half-written file at the target, an older file there stays as it was,
+// and no temporary is left behind. docs/io.md has the details.
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <ostream>
+#include <random>
 #include <string>
 #include <system_error>
 #include <vector>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <tapeless/core/params.hpp>
 #include <tapeless/io/crc32.hpp>
@@ -27,6 +46,7 @@ template <class P>
 std::vector<unsigned char> encode(const P& params) {
   using E = typename P::element_type;
   writer w;
+  w.bytes.reserve(file_size<P>());
   w.put(std::span<const unsigned char>(magic));
   w.put(version);
   w.put(element_code<E>());
@@ -48,6 +68,85 @@ std::vector<unsigned char> encode(const P& params) {
   w.put_at(length_offset, static_cast<std::uint64_t>(w.bytes.size() + checksum_size));
   w.put(crc32(w.bytes));
   return std::move(w.bytes);
+}
+
+// Follows `path` through symbolic links (a chain of at most 40, as the
+// kernel's own limit) to the path of the file a write through it would reach;
+// that file need not exist. A path that is not a link is returned as it is.
+inline std::filesystem::path resolve_links(const std::filesystem::path& path) {
+  namespace fs = std::filesystem;
+  fs::path p = path;
+  for (int hops = 0;; ++hops) {
+    std::error_code ec;
+    const auto status = fs::symlink_status(p, ec);
+    if (ec || !fs::is_symlink(status)) return p;
+    if (hops == 40)
+      throw file_error(file_error::reason::cannot_open,
+                       "tapeless::save: cannot resolve " + quoted(path) + ": " + os_error_text(ELOOP));
+    const fs::path next = fs::read_symlink(p, ec);
+    if (ec)
+      throw file_error(file_error::reason::cannot_open,
+                       "tapeless::save: cannot read the symbolic link " + quoted(p) + ": " + ec.message());
+    p = next.is_absolute() ? next : p.parent_path() / next;
+  }
+}
+
+// Closes a descriptor and removes the temporary file unless released.
+class temporary_file {
+ public:
+  temporary_file(int fd, std::filesystem::path path) : fd_(fd), path_(std::move(path)) {}
+  temporary_file(const temporary_file&) = delete;
+  temporary_file& operator=(const temporary_file&) = delete;
+  ~temporary_file() {
+    if (fd_ >= 0) ::close(fd_);
+    if (!path_.empty()) ::unlink(path_.c_str());
+  }
+  int fd() const noexcept { return fd_; }
+  const std::filesystem::path& path() const noexcept { return path_; }
+  // close(2), reporting its error; the descriptor is gone either way.
+  int close() noexcept {
+    const int rc = ::close(fd_);
+    fd_ = -1;
+    return rc == 0 ? 0 : errno;
+  }
+  void keep() noexcept { path_.clear(); }
+
+ private:
+  int fd_;
+  std::filesystem::path path_;
+};
+
+// A name no one can predict: 64 random bits from the OS, in the target's
+// directory (so the rename stays on one file system), starting with a dot.
+inline std::filesystem::path temporary_name(const std::filesystem::path& target) {
+  static constexpr char digits[] = "0123456789abcdef";
+  std::random_device device;
+  std::uint64_t r = (std::uint64_t{device()} << 32) ^ device();
+  std::string suffix(16, '0');
+  for (char& c : suffix) {
+    c = digits[r & 0xF];
+    r >>= 4;
+  }
+  // Short enough for NAME_MAX (255) whatever the target's name.
+  std::string base = target.filename().string().substr(0, 200);
+  return target.parent_path() / ("." + base + "." + suffix + ".tmp");
+}
+
+// Opens a fresh temporary next to `target` with `mode`, retrying on the
+// (unlikely) collision with an existing name.
+inline temporary_file create_temporary(const std::filesystem::path& target, const std::filesystem::path& path,
+                                       mode_t mode) {
+  for (int attempt = 0;; ++attempt) {
+    const std::filesystem::path name = temporary_name(target);
+    const int fd = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    if (fd >= 0) return temporary_file(fd, name);
+    const int error = errno;
+    if (error == EEXIST && attempt < 100) continue;
+    const std::filesystem::path dir = target.parent_path().empty() ? "." : target.parent_path();
+    throw file_error(file_error::reason::cannot_open,
+                     "tapeless::save: cannot create a temporary file in " + quoted(dir) + " for " + quoted(path) +
+                         ": " + os_error_text(error));
+  }
 }
 
 }  // namespace detail::params_file
@@ -74,37 +173,48 @@ void save(const P& params, const std::filesystem::path& path) {
   if constexpr (detail::params_file::storable<typename P::element_type>) {
     using detail::params_file::os_error_text;
     using detail::params_file::quoted;
-    const auto image = detail::params_file::encode(params);
-    std::filesystem::path tmp = path;
-    tmp += ".tmp";
-
-    errno = 0;
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw file_error(file_error::reason::cannot_open, "tapeless::save: cannot open " + quoted(tmp) +
-                                                            " (the temporary for " + quoted(path) +
-                                                            ") for writing: " + os_error_text(errno));
-    const auto fail = [&](const std::string& what, int error) {
-      out.close();
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw file_error(file_error::reason::write_failed, "tapeless::save: " + what + ": " + os_error_text(error));
+    const auto failed = [&](const std::string& what, int error) {
+      return file_error(file_error::reason::write_failed, "tapeless::save: " + what + ": " + os_error_text(error));
     };
-    errno = 0;
-    out.write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
-    out.flush();
-    if (!out) fail("writing " + std::to_string(image.size()) + " bytes to " + quoted(tmp) + " failed", errno);
-    errno = 0;
-    out.close();
-    if (out.fail()) fail("closing " + quoted(tmp) + " failed", errno);
+    const auto image = detail::params_file::encode(params);
+    const std::filesystem::path target = detail::params_file::resolve_links(path);
 
-    std::error_code ec;
-    std::filesystem::rename(tmp, path, ec);
-    if (ec) {
-      std::error_code ignored;
-      std::filesystem::remove(tmp, ignored);
-      throw file_error(file_error::reason::write_failed,
-                       "tapeless::save: cannot rename " + quoted(tmp) + " to " + quoted(path) + ": " + ec.message());
+    // The mode of the file being replaced; a new file gets 0666 minus the
+    // umask, as open(2) and std::ofstream give it.
+    struct stat existing {};
+    const bool replacing = ::stat(target.c_str(), &existing) == 0;
+    detail::params_file::temporary_file tmp =
+        detail::params_file::create_temporary(target, path, replacing ? mode_t{0600} : mode_t{0666});
+    if (replacing && ::fchmod(tmp.fd(), existing.st_mode & 07777) != 0)
+      throw failed("cannot give " + quoted(tmp.path()) + " the mode of " + quoted(target), errno);
+
+    const unsigned char* data = image.data();
+    std::size_t left = image.size();
+    while (left > 0) {
+      const ssize_t n = ::write(tmp.fd(), data, left);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0)
+        throw failed("writing " + std::to_string(image.size()) + " bytes to " + quoted(tmp.path()) + " failed",
+                     n < 0 ? errno : EIO);
+      data += n;
+      left -= static_cast<std::size_t>(n);
+    }
+    if (::fsync(tmp.fd()) != 0) throw failed("fsync of " + quoted(tmp.path()) + " failed", errno);
+    if (const int error = tmp.close(); error != 0) throw failed("closing " + quoted(tmp.path()) + " failed", error);
+    if (::rename(tmp.path().c_str(), target.c_str()) != 0)
+      throw failed("cannot rename " + quoted(tmp.path()) + " to " + quoted(target), errno);
+    tmp.keep();
+
+    // The rename is durable once the directory is on disk. File systems that
+    // cannot sync a directory (EINVAL) have nothing more to give.
+    const std::filesystem::path dir = target.parent_path().empty() ? "." : target.parent_path();
+    const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dir_fd >= 0) {
+      const int rc = ::fsync(dir_fd);
+      const int error = errno;
+      ::close(dir_fd);
+      if (rc != 0 && error != EINVAL && error != EROFS)
+        throw failed("the new " + quoted(target) + " is in place, but the fsync of its directory failed", error);
     }
   }
 }
