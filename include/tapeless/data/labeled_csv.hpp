@@ -6,12 +6,30 @@
 //
 // Any malformed line stops the read with data_error naming the file, the
 // line number and what is wrong ("digits.csv:17: expected 65 fields, found
-// 64"); nothing partial is returned. Blank lines are skipped.
+// 64"); nothing partial is returned. Blank lines are skipped, a line may end
+// in "\r\n", and a UTF-8 byte order mark (EF BB BF) at the very start of the
+// file is skipped. Rejected, each with its own message:
+//   - a file with no samples (empty, or only blank lines);
+//   - a field that is not a number, or a number out of float's range
+//     ("1e39", and "1e-50", which would round to 0), or not finite ("nan",
+//     "inf", "-inf", "infinity", in any case);
+//   - a line longer than max_line_bytes (by default 4096 + 128 bytes per
+//     field, far more than any number needs), before more of it is read.
+// Bytes that are not printable ASCII are shown in messages as \xNN.
+//
+// Memory: the file is read in 64 KiB blocks and one line at a time, so the
+// reader holds at most one block, one line (at most max_line_bytes) and the
+// result (4 bytes per value; every value takes at least 2 bytes of the
+// file, so at most twice the file's size, plus the vector's growth).
 
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdint>
 #include <cstddef>
 #include <fstream>
+#include <istream>
+#include <limits>
 #include <numeric>
 #include <random>
 #include <stdexcept>
@@ -38,54 +56,159 @@ struct labeled_data {
   const float* sample(std::size_t i) const { return x.data() + i * features; }
 };
 
-inline labeled_data read_labeled_csv(const std::string& path, std::size_t features, std::size_t classes) {
-  std::ifstream in(path);
-  if (!in) throw data_error("tapeless: cannot open '" + path + "'");
+namespace detail {
+
+inline constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
+
+// The default line limit: 4096 bytes plus 128 per field, saturating.
+inline std::size_t default_max_line_bytes(std::size_t features) {
+  constexpr std::size_t most = std::numeric_limits<std::size_t>::max();
+  if (features >= (most - 4096) / 128 - 1) return most;
+  return 4096 + 128 * (features + 1);
+}
+
+// A field as a message shows it: at most 40 bytes, anything but printable
+// ASCII as \xNN, and a note when it holds a byte order mark.
+inline std::string shown(std::string_view field) {
+  static constexpr char digits[] = "0123456789ABCDEF";
+  std::string out = "'";
+  const std::size_t n = std::min<std::size_t>(field.size(), 40);
+  for (std::size_t i = 0; i < n; ++i) {
+    const auto c = static_cast<unsigned char>(field[i]);
+    if (c >= 0x20 && c < 0x7F && c != '\\') {
+      out += static_cast<char>(c);
+    } else {
+      out += "\\x";
+      out += digits[c >> 4];
+      out += digits[c & 0xF];
+    }
+  }
+  if (n < field.size()) out += "... (" + std::to_string(field.size()) + " bytes)";
+  out += "'";
+  if (field.find(utf8_bom) != std::string_view::npos)
+    out += " (EF BB BF is a UTF-8 byte order mark, allowed only at the start of the file)";
+  return out;
+}
+
+inline std::string_view trimmed(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
+  return text;
+}
+
+}  // namespace detail
+
+// From a stream; `name` stands for the file in messages. max_line_bytes = 0
+// takes the default above.
+inline labeled_data read_labeled_csv(std::istream& in, const std::string& name, std::size_t features,
+                                     std::size_t classes, std::size_t max_line_bytes = 0) {
+  if (max_line_bytes == 0) max_line_bytes = detail::default_max_line_bytes(features);
   labeled_data out;
   out.features = features;
   out.classes = classes;
-  std::string line;
   std::size_t line_number = 0;
   auto fail = [&](const std::string& what) {
-    throw data_error("tapeless: " + path + ":" + std::to_string(line_number) + ": " + what);
+    throw data_error("tapeless: " + name + ":" + std::to_string(line_number) + ": " + what);
   };
-  while (std::getline(in, line)) {
-    ++line_number;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.find_first_not_of(" \t") == std::string::npos) continue;
-    std::vector<std::string_view> fields;
-    for (std::size_t start = 0;;) {
-      const std::size_t comma = line.find(',', start);
-      fields.emplace_back(line.data() + start, (comma == std::string::npos ? line.size() : comma) - start);
-      if (comma == std::string::npos) break;
+
+  const auto parse_line = [&](std::string_view line) {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.find_first_not_of(" \t") == std::string_view::npos) return;
+    // Count first, so that a line of the wrong width costs nothing more.
+    const std::size_t fields = static_cast<std::size_t>(std::count(line.begin(), line.end(), ',')) + 1;
+    if (fields != features + 1)
+      fail("expected " + std::to_string(features + 1) + " fields, found " + std::to_string(fields));
+    std::size_t start = 0;
+    const auto next_field = [&] {
+      const std::size_t comma = std::min(line.find(',', start), line.size());
+      const std::string_view field = line.substr(start, comma - start);
       start = comma + 1;
-    }
-    if (fields.size() != features + 1)
-      fail("expected " + std::to_string(features + 1) + " fields, found " + std::to_string(fields.size()));
+      return field;
+    };
     for (std::size_t f = 0; f < features; ++f) {
-      std::string_view text = fields[f];
-      while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-      while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+      const std::string_view field = next_field();
+      const std::string_view text = detail::trimmed(field);
       float v = 0;
       const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-      if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-        fail("field " + std::to_string(f + 1) + " is not a number: '" + std::string(fields[f]) + "'");
-      if (v != v) fail("field " + std::to_string(f + 1) + " is NaN");
+      const std::string which = "field " + std::to_string(f + 1);
+      if (text.empty() || end != text.data() + text.size() || (ec != std::errc() && ec != std::errc::result_out_of_range))
+        fail(which + " is not a number: " + detail::shown(field));
+      if (ec == std::errc::result_out_of_range)
+        fail(which + " is out of range for float (magnitudes from about 1.4e-45 to 3.4e38, or 0): " +
+             detail::shown(field));
+      if (!std::isfinite(v)) fail(which + " is not finite (" + (v != v ? "NaN" : "infinite") + "): " + detail::shown(field));
       out.x.push_back(v);
     }
-    std::string_view text = fields[features];
-    while (!text.empty() && text.front() == ' ') text.remove_prefix(1);
-    while (!text.empty() && text.back() == ' ') text.remove_suffix(1);
+    const std::string_view field = next_field();
+    const std::string_view text = detail::trimmed(field);
     int label = -1;
     const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), label);
-    if (ec != std::errc() || end != text.data() + text.size() || text.empty())
-      fail("the label is not an integer: '" + std::string(fields[features]) + "'");
-    if (label < 0 || std::size_t(label) >= classes)
-      fail("label " + std::to_string(label) + " is outside [0, " + std::to_string(classes) + ")");
+    if (text.empty() || end != text.data() + text.size() || (ec != std::errc() && ec != std::errc::result_out_of_range))
+      fail("the label is not an integer: " + detail::shown(field));
+    if (ec == std::errc::result_out_of_range || label < 0 || std::size_t(label) >= classes)
+      fail("label " + std::string(text.substr(0, 40)) + " is outside [0, " + std::to_string(classes) + ")");
     out.labels.push_back(label);
+  };
+
+  // Block by block; `line` holds the start of a line that runs past a block.
+  constexpr std::size_t block_size = std::size_t{1} << 16;
+  std::vector<char> block(block_size);
+  std::string line;
+  bool at_start = true, any_bytes = false;
+  const auto too_long = [&] {
+    ++line_number;
+    fail("the line is longer than " + std::to_string(max_line_bytes) + " bytes, the limit for " +
+         std::to_string(features) + " features (a wrong file, or a file without line breaks?)");
+  };
+  for (;;) {
+    in.read(block.data(), static_cast<std::streamsize>(block.size()));
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got == 0) break;
+    std::string_view rest(block.data(), got);
+    if (at_start) {
+      // read() fills the block unless the input ends first, so a BOM is
+      // whole in the first block.
+      if (rest.substr(0, 3) == detail::utf8_bom) rest.remove_prefix(3);
+      at_start = false;
+    }
+    if (!rest.empty()) any_bytes = true;
+    for (;;) {
+      const std::size_t newline = rest.find('\n');
+      const std::size_t piece = newline == std::string_view::npos ? rest.size() : newline;
+      if (line.size() + piece > max_line_bytes) too_long();
+      if (newline == std::string_view::npos) {
+        line.append(rest);
+        break;
+      }
+      ++line_number;
+      if (line.empty()) {
+        parse_line(rest.substr(0, newline));
+      } else {
+        line.append(rest.substr(0, newline));
+        parse_line(line);
+        line.clear();
+      }
+      rest.remove_prefix(newline + 1);
+    }
   }
-  if (in.bad()) throw data_error("tapeless: error while reading '" + path + "'");
+  if (in.bad()) throw data_error("tapeless: error while reading '" + name + "'");
+  if (!line.empty()) {
+    ++line_number;
+    parse_line(line);
+  }
+  if (!any_bytes) {
+    line_number = 1;
+    fail("the file is empty; expected lines of " + std::to_string(features) + " numbers and a label");
+  }
+  if (out.labels.empty()) fail("the file has no samples, only blank lines");
   return out;
+}
+
+inline labeled_data read_labeled_csv(const std::string& path, std::size_t features, std::size_t classes,
+                                     std::size_t max_line_bytes = 0) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw data_error("tapeless: cannot open '" + path + "'");
+  return read_labeled_csv(in, path, features, classes, max_line_bytes);
 }
 
 // A deterministic split: the samples are shuffled with `seed` (the same
