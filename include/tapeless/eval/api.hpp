@@ -16,7 +16,15 @@
 // it. Run-time sizes are checked before anything is computed or written.
 //
 // Nothing here allocates: the workspace is a struct on the stack, sized at
-// compile time.
+// compile time. The workspace and the result must fit within
+// TAPELESS_STACK_LIMIT (256 KiB by default, eval/stack_limit.hpp): a larger
+// call does not compile, and its message names the bytes and the
+// alternative, a sample_engine (eval/sample_engine.hpp) that holds the
+// workspace on the heap, allocated once:
+//
+//   auto engine = std::make_unique<sample_engine<decltype(loss), decltype(P)>>();
+//   auto G = std::make_unique<decltype(P)>();
+//   auto L = engine->value_and_grad_into(P, *G, bind<"x">(x), bind<"y">(y));
 
 #include <array>
 #include <cstddef>
@@ -31,6 +39,7 @@
 #include <tapeless/core/workspace.hpp>
 #include <tapeless/eval/adjoint_plan.hpp>
 #include <tapeless/eval/bind.hpp>
+#include <tapeless/eval/stack_limit.hpp>
 #include <tapeless/eval/sweep.hpp>
 #include <tapeless/ops/family.hpp>
 
@@ -248,19 +257,21 @@ struct reverse_mode {
 // adjoints to `param_grad` (when not null; zeroed first with overwrite, once
 // the inputs have passed their checks) and writing input adjoints to
 // `input_grad` (when inputs are differentiated). Returns the value.
+// The workspace is `values` and `adjoints`, slot_layout<Root>::size numbers
+// each (run_reverse puts them on the stack, sample_engine on the heap).
 template <class Root, class T, class Mode, class ParamSet, class Seed, class InputGrad, class Observer, class... B>
-result_t<T, typename Root::shape> run_reverse(const ParamSet& P, T* param_grad, InputGrad* input_grad,
-                                              const Seed& seed, const Observer& observer, const B&... bindings) {
+result_t<T, typename Root::shape> run_reverse_in(T* values, T* adjoints, const ParamSet& P, T* param_grad,
+                                                 InputGrad* input_grad, const Seed& seed, const Observer& observer,
+                                                 const B&... bindings) {
   using layout = slot_layout<Root>;
   using E = typename ParamSet::element_type;
-  workspace<Root, T> ws;
-  load_inputs<Root, T>(ws.values.data(), static_cast<T*>(nullptr), bindings...);
+  load_inputs<Root, T>(values, static_cast<T*>(nullptr), bindings...);
   if constexpr (Mode::overwrite)
     for (std::size_t k = 0; k < ParamSet::size(); ++k) param_grad[k] = T(0);
 
   sweep_arrays<T, E, T> arrays;
-  arrays.values = ws.values.data();
-  arrays.adjoints = ws.adjoints.data();
+  arrays.values = values;
+  arrays.adjoints = adjoints;
   arrays.params = P.data();
   arrays.param_adjoints = param_grad;
 
@@ -279,7 +290,7 @@ result_t<T, typename Root::shape> run_reverse(const ParamSet& P, T* param_grad, 
       for (std::size_t k = 0; k < Root::shape::size; ++k) root_adjoint[k] = T(seed[k]);
       planned_reverse_sweep<Root, ParamSet, seeds>(arrays);
     } else {
-      ws.adjoints.fill(T(0));
+      for (std::size_t k = 0; k < layout::size; ++k) adjoints[k] = T(0);
       auto root_adjoint = adjoint_view(arrays, root_location<Root, ParamSet>{});
       for (std::size_t k = 0; k < Root::shape::size; ++k) root_adjoint[k] += seed[k];
       reverse_sweep<Root, ParamSet, seeds>(arrays, observer);
@@ -293,7 +304,7 @@ result_t<T, typename Root::shape> run_reverse(const ParamSet& P, T* param_grad, 
               arrays, planned_at<Root, ParamSet, seeds, index_of<I, typename Root::nodes>>{}));
         else
           input_grad->template view<I>().assign(
-              tensor_view<const T, typename I::shape>(ws.adjoints.data() + layout::template offset<I>));
+              tensor_view<const T, typename I::shape>(adjoints + layout::template offset<I>));
       });
     } else {
       input_grad->fill(0);
@@ -301,6 +312,42 @@ result_t<T, typename Root::shape> run_reverse(const ParamSet& P, T* param_grad, 
   }
   return result;
 }
+
+// run_reverse_in with the workspace on the stack.
+template <class Root, class T, class Mode, class ParamSet, class Seed, class InputGrad, class Observer, class... B>
+result_t<T, typename Root::shape> run_reverse(const ParamSet& P, T* param_grad, InputGrad* input_grad,
+                                              const Seed& seed, const Observer& observer, const B&... bindings) {
+  workspace<Root, T> ws;
+  return run_reverse_in<Root, T, Mode>(ws.values.data(), ws.adjoints.data(), P, param_grad, input_grad, seed,
+                                       observer, bindings...);
+}
+
+// The forward sweep alone, over `values` (slot_layout<Root>::size numbers).
+template <class Root, class ParamSet, class... B>
+auto run_value_in(typename ParamSet::element_type* values, const ParamSet& P, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  load_inputs<Root, E>(values, static_cast<E*>(nullptr), bindings...);
+  sweep_arrays<E, E> arrays;
+  arrays.values = values;
+  arrays.params = P.data();
+  forward_sweep<Root, ParamSet>(arrays);
+  return read_value<Root, ParamSet>(arrays);
+}
+
+// The node values of one call (a forward sweep needs no adjoints).
+template <class Root, class T>
+struct value_workspace {
+  std::array<T, slot_layout<Root>::size> values;
+};
+
+// Bytes a one-call entry point keeps on the stack: its workspace and result.
+template <class Root, class E>
+inline constexpr std::size_t value_stack_bytes = sizeof(value_workspace<Root, E>) + sizeof(result_t<E, typename Root::shape>);
+template <class Root, class E, class Result>
+inline constexpr std::size_t reverse_stack_bytes =
+    sizeof(workspace<Root, E>) + sizeof(Result) + 2 * sizeof(result_t<E, typename Root::shape>);
+template <class Root, class E, class Result>
+inline constexpr std::size_t tangent_stack_bytes = sizeof(tangent_workspace<Root, E>) + sizeof(Result);
 
 template <class T>
 struct unit_seed {
@@ -327,16 +374,19 @@ concept param_buffer = leaf_storage<ParamSet>;
 template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
 auto value(Root, const ParamSet& P, const B&... bindings) {
   using E = typename ParamSet::element_type;
-  if constexpr (invalid<Root> || !(detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>())) {
+  constexpr std::size_t stack = detail::value_stack_bytes<Root, E>;
+  if constexpr (stack > max_stack_bytes)
+    static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: value(f, P, ...) would keep its workspace and result on the stack, and they take more "
+                  "bytes (first template argument above) than TAPELESS_STACK_LIMIT (second); keep a "
+                  "sample_engine<decltype(f), decltype(P)> (eval/sample_engine.hpp; its workspace is on the heap, "
+                  "allocated once) and call its value_into(P, out, ...)");
+  if constexpr (stack > max_stack_bytes || invalid<Root> ||
+                !(detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>())) {
     return E(0);
   } else {
-    workspace<Root, E> ws;
-    detail::load_inputs<Root, E>(ws.values.data(), static_cast<E*>(nullptr), bindings...);
-    detail::sweep_arrays<E, E> arrays;
-    arrays.values = ws.values.data();
-    arrays.params = P.data();
-    detail::forward_sweep<Root, ParamSet>(arrays);
-    return detail::read_value<Root, ParamSet>(arrays);
+    detail::value_workspace<Root, E> ws;
+    return detail::run_value_in<Root>(ws.values.data(), P, bindings...);
   }
 }
 
@@ -352,8 +402,16 @@ auto value(Root root, const B&... bindings) {
 template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
 auto value_and_grad(Root, const ParamSet& P, const B&... bindings) {
   using E = typename ParamSet::element_type;
+  constexpr std::size_t stack = detail::reverse_stack_bytes<Root, E, value_and_grad_result<E, ParamSet>>;
+  if constexpr (stack > max_stack_bytes)
+    static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: value_and_grad(f, P, ...) would keep its workspace and the returned gradient on the "
+                  "stack, and they take more bytes (first template argument above) than TAPELESS_STACK_LIMIT "
+                  "(second); keep a sample_engine<decltype(f), decltype(P)> (eval/sample_engine.hpp; its workspace "
+                  "is on the heap, allocated once) and a gradient buffer (std::make_unique<decltype(P)>()), and call "
+                  "engine.value_and_grad_into(P, G, ...)");
   value_and_grad_result<E, ParamSet> out{E(0), {}};
-  if constexpr (!invalid<Root> && detail::reverse_call_fits<Root, ParamSet, B...>())
+  if constexpr (stack <= max_stack_bytes && !invalid<Root> && detail::reverse_call_fits<Root, ParamSet, B...>())
     out.value = detail::run_reverse<Root, E, detail::reverse_mode<true, false, false>>(
         P, out.grad.data(), static_cast<input_values<Root, E>*>(nullptr), detail::unit_seed<E>{},
         detail::no_observer{}, bindings...);
@@ -364,8 +422,17 @@ auto value_and_grad(Root, const ParamSet& P, const B&... bindings) {
 template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
 auto value_and_grad(Root, const ParamSet& P, wrt_inputs_t, const B&... bindings) {
   using E = typename ParamSet::element_type;
-  value_and_full_grad_result<E, ParamSet, input_values<Root, E>> out{E(0), {}, {}};
-  if constexpr (!invalid<Root> && detail::reverse_call_fits<Root, ParamSet, B...>())
+  using result_type = value_and_full_grad_result<E, ParamSet, input_values<Root, E>>;
+  constexpr std::size_t stack = detail::reverse_stack_bytes<Root, E, result_type>;
+  if constexpr (stack > max_stack_bytes)
+    static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: value_and_grad(f, P, wrt_inputs, ...) would keep its workspace and the returned "
+                  "gradients on the stack, and they take more bytes (first template argument above) than "
+                  "TAPELESS_STACK_LIMIT (second); keep a sample_engine<decltype(f), decltype(P)> "
+                  "(eval/sample_engine.hpp; its workspace is on the heap, allocated once) and gradient buffers, and "
+                  "call engine.value_and_grad_into(P, G, input_grad, ...)");
+  result_type out{E(0), {}, {}};
+  if constexpr (stack <= max_stack_bytes && !invalid<Root> && detail::reverse_call_fits<Root, ParamSet, B...>())
     out.value = detail::run_reverse<Root, E, detail::reverse_mode<true, true, false>>(
         P, out.grad.data(), &out.input_grad, detail::unit_seed<E>{}, detail::no_observer{}, bindings...);
   return out;
@@ -381,7 +448,14 @@ auto value_and_grad(Root root, wrt_inputs_t w, const B&... bindings) {
 template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
 auto value_and_grad_into(Root, const ParamSet& P, ParamSet& G, const B&... bindings) {
   using E = typename ParamSet::element_type;
-  if constexpr (invalid<Root> || !detail::reverse_call_fits<Root, ParamSet, B...>()) {
+  constexpr std::size_t stack = detail::reverse_stack_bytes<Root, E, E>;
+  if constexpr (stack > max_stack_bytes)
+    static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: value_and_grad_into(f, P, G, ...) would keep its workspace on the stack, and it takes "
+                  "more bytes (first template argument above) than TAPELESS_STACK_LIMIT (second); keep a "
+                  "sample_engine<decltype(f), decltype(P)> (eval/sample_engine.hpp; its workspace is on the heap, "
+                  "allocated once) and call engine.value_and_grad_into(P, G, ...)");
+  if constexpr (stack > max_stack_bytes || invalid<Root> || !detail::reverse_call_fits<Root, ParamSet, B...>()) {
     return E(0);
   } else {
     return detail::run_reverse<Root, E, detail::reverse_mode<true, false, true>>(
@@ -394,7 +468,14 @@ auto value_and_grad_into(Root, const ParamSet& P, ParamSet& G, const B&... bindi
 template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
 auto value_and_grad_accumulate(Root, const ParamSet& P, ParamSet& G, const B&... bindings) {
   using E = typename ParamSet::element_type;
-  if constexpr (invalid<Root> || !detail::reverse_call_fits<Root, ParamSet, B...>())
+  constexpr std::size_t stack = detail::reverse_stack_bytes<Root, E, E>;
+  if constexpr (stack > max_stack_bytes)
+    static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: value_and_grad_accumulate(f, P, G, ...) would keep its workspace on the stack, and it "
+                  "takes more bytes (first template argument above) than TAPELESS_STACK_LIMIT (second); keep a "
+                  "sample_engine<decltype(f), decltype(P)> (eval/sample_engine.hpp; its workspace is on the heap, "
+                  "allocated once) and call engine.value_and_grad_accumulate(P, G, ...)");
+  if constexpr (stack > max_stack_bytes || invalid<Root> || !detail::reverse_call_fits<Root, ParamSet, B...>())
     return E(0);
   else
     return detail::run_reverse<Root, E, detail::reverse_mode<true, false, false>>(
@@ -410,8 +491,18 @@ template <expression Root, detail::param_buffer ParamSet, class Cotangent, detai
 auto vjp(Root, const ParamSet& P, const Cotangent& cotangent, const B&... bindings) {
   using E = typename ParamSet::element_type;
   using S = typename Root::shape;
-  value_and_full_grad_result<detail::result_t<E, S>, ParamSet, input_values<Root, E>> out{};
-  if constexpr (!invalid<Root> && detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>()) {
+  using result_type = value_and_full_grad_result<detail::result_t<E, S>, ParamSet, input_values<Root, E>>;
+  constexpr std::size_t stack = detail::reverse_stack_bytes<Root, E, result_type> + sizeof(tensor<E, S>);
+  if constexpr (stack > max_stack_bytes)
+    static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: vjp(f, P, cotangent, ...) would keep its workspace and the returned gradients on the "
+                  "stack, and they take more bytes (first template argument above) than TAPELESS_STACK_LIMIT "
+                  "(second); keep a sample_engine<decltype(f), decltype(P)> (eval/sample_engine.hpp; its workspace "
+                  "is on the heap, allocated once) and gradient buffers, and call engine.vjp_into(P, cotangent, G, "
+                  "input_grad, ...)");
+  result_type out{};
+  if constexpr (stack <= max_stack_bytes && !invalid<Root> && detail::params_fit<Root, ParamSet>() &&
+                detail::bindings_fit<Root, B...>()) {
     detail::check_cotangent_size<S>(cotangent);
     tensor<E, S> seed;
     detail::copy_flat(cotangent, seed.data());
@@ -430,17 +521,19 @@ auto vjp(Root root, const Cotangent& cotangent, const B&... bindings) {
 // ---- forward mode -------------------------------------------------------
 
 namespace detail {
+// One forward-mode call over the workspace `values` and `tangents`
+// (slot_layout<Root>::size numbers each).
 template <class Root, bool ParamTangents, class ParamSet, class... B>
-auto run_tangent(const ParamSet& P, const typename ParamSet::element_type* dP, const B&... bindings) {
+auto run_tangent_in(typename ParamSet::element_type* values, typename ParamSet::element_type* tangents,
+                    const ParamSet& P, const typename ParamSet::element_type* dP, const B&... bindings) {
   using E = typename ParamSet::element_type;
   using S = typename Root::shape;
   value_and_tangent_result<result_t<E, S>, result_t<E, S>> out{};
   if constexpr (!invalid<Root> && params_fit<Root, ParamSet>() && bindings_fit<Root, B...>()) {
-    tangent_workspace<Root, E> ws;
-    load_inputs<Root, E>(ws.values.data(), ws.tangents.data(), bindings...);
+    load_inputs<Root, E>(values, tangents, bindings...);
     sweep_arrays<E, E> arrays;
-    arrays.values = ws.values.data();
-    arrays.tangents = ws.tangents.data();
+    arrays.values = values;
+    arrays.tangents = tangents;
     arrays.params = P.data();
     arrays.param_tangents = dP;
     using seeds = tangent_seeds<ParamTangents, std::remove_cvref_t<B>...>;
@@ -457,6 +550,26 @@ auto run_tangent(const ParamSet& P, const typename ParamSet::element_type* dP, c
     }
   }
   return out;
+}
+
+// run_tangent_in with the workspace on the stack.
+template <class Root, bool ParamTangents, class ParamSet, class... B>
+auto run_tangent(const ParamSet& P, const typename ParamSet::element_type* dP, const B&... bindings) {
+  using E = typename ParamSet::element_type;
+  using S = typename Root::shape;
+  using result_type = value_and_tangent_result<result_t<E, S>, result_t<E, S>>;
+  constexpr std::size_t stack = tangent_stack_bytes<Root, E, result_type>;
+  if constexpr (stack > max_stack_bytes) {
+    static_assert(stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: jvp(f, P, ...) would keep its workspace and result on the stack, and they take more "
+                  "bytes (first template argument above) than TAPELESS_STACK_LIMIT (second); keep a "
+                  "sample_engine<decltype(f), decltype(P)> (eval/sample_engine.hpp; its workspace is on the heap, "
+                  "allocated once) and call its jvp");
+    return result_type{};
+  } else {
+    tangent_workspace<Root, E> ws;
+    return run_tangent_in<Root, ParamTangents>(ws.values.data(), ws.tangents.data(), P, dP, bindings...);
+  }
 }
 }  // namespace detail
 

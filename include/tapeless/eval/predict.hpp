@@ -1,11 +1,12 @@
 #pragma once
 // Forward-only evaluation of many samples: batch inference.
 //
-//   batch_predictor<decltype(logits), decltype(P)> predictor;        // holds the workspace
-//   predictor.value_into(P, n, out, bind<"x">(soa(xs)));             // out: n × k, sample-major
-//   predictor.value_into(P, n, soa_out(out), bind<"x">(aos(xs)));    // out: k × n, feature-major
+//   using predictor_t = batch_predictor<decltype(logits), decltype(P)>;
+//   auto predictor = std::make_unique<predictor_t>();                 // holds the workspace, on the heap
+//   predictor->value_into(P, n, out, bind<"x">(soa(xs)));             // out: n × k, sample-major
+//   predictor->value_into(P, n, soa_out(out), bind<"x">(aos(xs)));    // out: k × n, feature-major
 //
-//   value_batch_into(logits, P, n, out, bind<"x">(aos(xs)));         // one call, small graphs
+//   value_batch_into(logits, P, n, out, bind<"x">(aos(xs)));          // one call, small graphs
 //
 // The expression may be of any shape (k numbers per sample: a scalar, the
 // logits, an image). The graph runs on the batch engine's schedule (every
@@ -17,6 +18,13 @@
 // overflow) before anything is computed or written; a mismatch throws
 // shape_error naming the binding or the output, and `out` is untouched.
 // A call does not allocate.
+//
+// Memory: a predictor holds its workspace inline (`bytes`, a few MiB for a
+// small CNN): keep it on the heap, allocated once (std::make_unique; C++17
+// aligned new honours its alignment), not as a local. value_batch_into puts
+// one on the stack and does not compile above TAPELESS_STACK_LIMIT (256 KiB
+// by default, eval/stack_limit.hpp); the message names the bytes. One
+// predictor serves one call at a time.
 
 #include <array>
 #include <cstddef>
@@ -25,6 +33,7 @@
 #include <string>
 #include <tuple>
 #include <type_traits>
+#include <utility>
 
 #include <xsimd/xsimd.hpp>
 
@@ -34,6 +43,7 @@
 #include <tapeless/core/workspace.hpp>
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/bind.hpp>
+#include <tapeless/eval/stack_limit.hpp>
 #include <tapeless/eval/sweep.hpp>
 #include <tapeless/simd/lane_pack.hpp>
 
@@ -155,15 +165,21 @@ class batch_predictor {
 };
 
 // One call with the workspace on the stack, for small graphs (refuses above
-// 1 MiB; keep a batch_predictor otherwise).
+// TAPELESS_STACK_LIMIT; keep a batch_predictor on the heap otherwise).
 template <expression Root, detail::param_buffer ParamSet, class Out, class... Bindings>
 void value_batch_into(Root, const ParamSet& P, std::size_t n, Out&& out, const Bindings&... bindings) {
   using predictor_t = batch_predictor<Root, ParamSet>;
-  static_assert(predictor_t::bytes <= (std::size_t{1} << 20),
-                "tapeless: value_batch_into keeps its workspace on the stack and this graph needs more than 1 MiB; "
-                "keep a batch_predictor<decltype(f), decltype(P)> object and call its value_into");
-  predictor_t predictor;
-  predictor.value_into(P, n, std::forward<Out>(out), bindings...);
+  constexpr std::size_t stack = sizeof(predictor_t);
+  if constexpr (stack > max_stack_bytes) {
+    static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: value_batch_into would keep a batch_predictor on the stack, and it takes more bytes "
+                  "(first template argument above) than TAPELESS_STACK_LIMIT (second); keep a "
+                  "batch_predictor<decltype(f), decltype(P)> on the heap (std::make_unique, once) and call its "
+                  "value_into(P, n, out, ...)");
+  } else {
+    predictor_t predictor;
+    predictor.value_into(P, n, std::forward<Out>(out), bindings...);
+  }
 }
 
 }  // namespace tapeless
