@@ -12,6 +12,14 @@
 // any object with step(P, G). The same seed gives the same minibatches and
 // the same weights, bit for bit, on every run.
 //
+// Checked before anything is written (P and the optimizer untouched on a
+// throw): the data's features and classes against the network
+// (std::invalid_argument), and each data set's contents
+// (train/check_data.hpp): x must hold exactly labels × features numbers
+// and every label must lie in [0, classes), else data::data_error naming
+// the set and the sample and label ("tapeless: fit_classifier: training
+// data: sample 17 has label 12, outside [0, 10)"). batch_size and threads must be >= 1.
+//
 // Threads: with `.threads = 1` (the default) every minibatch runs on the
 // calling thread through one batch_engine. With `.threads = T > 1` each
 // minibatch's gradient comes from a parallel_batch_engine with T threads
@@ -52,6 +60,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <limits>
 #include <memory>
 #include <ostream>
 #include <random>
@@ -66,6 +75,7 @@
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/parallel_batch.hpp>
 #include <tapeless/eval/predict.hpp>
+#include <tapeless/train/check_data.hpp>
 
 namespace tapeless::train {
 
@@ -170,20 +180,31 @@ std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optim
   constexpr std::size_t features = graph<Loss>::template input_named<name_of<"x">>::shape::size;
   constexpr std::size_t classes = graph<Loss>::template input_named<name_of<"y">>::shape::size;
   static_assert(Logits::shape::size == classes, "tapeless: fit_classifier: logits and the label 'y' differ in size");
-  if (train.features != features || train.classes != classes || test.features != features ||
-      test.classes != classes)
-    throw std::invalid_argument("tapeless: fit_classifier: the data has " + std::to_string(train.features) +
-                                " features and " + std::to_string(train.classes) + " classes, the network " +
-                                std::to_string(features) + " and " + std::to_string(classes));
+  for (const data::labeled_data* d : {&train, &test})
+    if (d->features != features || d->classes != classes)
+      throw std::invalid_argument("tapeless: fit_classifier: the " + std::string(d == &train ? "training" : "test") +
+                                  " data has " + std::to_string(d->features) + " features and " +
+                                  std::to_string(d->classes) + " classes, the network " + std::to_string(features) +
+                                  " and " + std::to_string(classes));
   if (options.batch_size == 0) throw std::invalid_argument("tapeless: fit_classifier: batch_size must be > 0");
   if (options.threads == 0)
     throw std::invalid_argument("tapeless: fit_classifier: threads must be >= 1 (1 trains on the calling thread)");
+  // Labels in [0, classes) and x of exactly labels × features numbers:
+  // each label indexes a one-hot entry below, each sample a row of x.
+  check_labeled_data(train, "fit_classifier: training data", features, classes);
+  check_labeled_data(test, "fit_classifier: test data", features, classes);
 
   // Allocated once: the engine (workspace and accumulators; with threads,
   // one per thread and the workers), the gradient and the minibatch buffers.
+  // No minibatch is larger than the training set, so the buffers are at
+  // most as large as its x (whose size is checked) and the one-hot labels.
+  const std::size_t batch = std::min(options.batch_size, std::max<std::size_t>(train.size(), 1));
+  if (batch > std::numeric_limits<std::size_t>::max() / sizeof(E) / classes)
+    throw std::invalid_argument("tapeless: fit_classifier: a minibatch of " + std::to_string(batch) +
+                                " one-hot labels does not fit in memory");
   minibatch_gradient<Loss, ParamSet> gradient(options.threads);
   auto G = std::make_unique<ParamSet>();
-  std::vector<E> xb(options.batch_size * features), yb(options.batch_size * classes);
+  std::vector<E> xb(batch * features), yb(batch * classes);
   std::mt19937 rng(options.seed);
 
   std::vector<epoch_report> history;
@@ -191,8 +212,8 @@ std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optim
     const auto order = data::shuffled_indices(train.size(), rng);
     const auto start = std::chrono::steady_clock::now();
     double loss_sum = 0;
-    for (std::size_t first = 0; first < train.size(); first += options.batch_size) {
-      const std::size_t m = std::min(options.batch_size, train.size() - first);
+    for (std::size_t first = 0; first < train.size(); first += batch) {
+      const std::size_t m = std::min(batch, train.size() - first);
       std::fill(yb.begin(), yb.end(), E(0));
       for (std::size_t s = 0; s < m; ++s) {
         const std::size_t i = order[first + s];
