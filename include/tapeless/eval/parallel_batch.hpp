@@ -39,6 +39,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <stdexcept>
@@ -159,10 +160,13 @@ class parallel_batch_engine {
       const element_type scale = mean && n > 0 ? element_type(1) / element_type(n) : element_type(1);
       const std::size_t T = slots_.size();
       // Chunk size: n / T rounded up to whole lane packs; the chunks that
-      // hold samples.
+      // hold samples. Rounded up by division, so that no sum wraps around
+      // for any n.
       const std::size_t lanes = engine_type::lanes;
-      const std::size_t chunk = ((n + T - 1) / T + lanes - 1) / lanes * lanes;
-      const std::size_t K = chunk == 0 ? 0 : (n + chunk - 1) / chunk;
+      const auto ceil_div = [](std::size_t a, std::size_t b) { return a / b + (a % b != 0 ? 1 : 0); };
+      const std::size_t sweeps = ceil_div(ceil_div(n, T), lanes);
+      const std::size_t chunk = sweeps > std::numeric_limits<std::size_t>::max() / lanes ? n : sweeps * lanes;
+      const std::size_t K = chunk == 0 ? 0 : ceil_div(n, chunk);
       if (K <= 1)  // one chunk (or none): nothing to share
         return slots_[0]->engine.template sweep_range<true>(P, &G, n, 0, n, scale, bindings...);
 
@@ -173,7 +177,7 @@ class parallel_batch_engine {
 
       auto item = [&](std::size_t i, std::size_t t) {
         if (i < K) {
-          const std::size_t begin = i * chunk, end = std::min(n, begin + chunk);
+          const std::size_t begin = i * chunk, end = n - begin < chunk ? n : begin + chunk;
           chunk_state& c = *chunks_[i];
           c.loss = slots_[t]->engine.template sweep_range<true>(P, &c.grad, n, begin, end, scale, bindings...);
           chunks_done_.value.fetch_add(1, std::memory_order_release);
