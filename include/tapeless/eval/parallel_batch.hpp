@@ -104,7 +104,7 @@ class parallel_batch_engine {
   }
   ~parallel_batch_engine() {
     stopping_.store(true, std::memory_order_relaxed);
-    publish(0);  // a call without items: every worker sees it, then stopping_
+    (void)publish(0);  // a call without items: every worker sees it, then stopping_
     for (auto& w : workers_) w.join();
   }
   parallel_batch_engine(const parallel_batch_engine&) = delete;
@@ -236,7 +236,7 @@ class parallel_batch_engine {
     job_ = &item;
     call_ = [](void* j, std::size_t i, std::size_t t) { (*static_cast<Item*>(j))(i, t); };
     done_.value.store(0, std::memory_order_relaxed);
-    publish(items);
+    const bool woke = publish(items);
     caller_share own{.chunks = chunks};
     take_items(0, &own);
     const auto all_done = [&] { return done_.value.load(std::memory_order_acquire) == items; };
@@ -246,6 +246,9 @@ class parallel_batch_engine {
       finished_.wait(lock, [&] { return done_.value.load(std::memory_order_seq_cst) == items; });
       caller_sleeping_.store(false, std::memory_order_relaxed);
     }
+    // A call that had to wake a worker is not judged: a sleeping core can
+    // take long to wake, the next call finds the worker spinning.
+    if (woke) return;
     const auto elapsed = std::chrono::steady_clock::now() - start;
     if (own.ran > 0 && elapsed * own.ran > own.time * chunks) {
       backoff_ = std::clamp<std::size_t>(2 * backoff_, 16, 1024);
@@ -258,18 +261,19 @@ class parallel_batch_engine {
   }
 
   // Starts call number ++calls_ with `items` items and wakes sleeping
-  // workers. The job and counters written before are visible to whoever
-  // claims an item (release here, acquire in the claim).
-  void publish(std::size_t items) {
+  // workers; whether there were any. The job and counters written before
+  // are visible to whoever claims an item (release here, acquire in the
+  // claim).
+  bool publish(std::size_t items) {
     ++calls_;
     claim_.store((std::uint64_t(calls_) << 32) | (std::uint64_t(items) << item_bits), std::memory_order_seq_cst);
     // A worker about to sleep counts itself in sleepers_ and then checks
     // claim_ (both seq_cst): either it sees this call, or this load sees it
     // and the notify below (under the mutex) reaches its wait.
-    if (sleepers_.load(std::memory_order_seq_cst) != 0) {
-      { std::lock_guard lock(mutex_); }
-      wake_.notify_all();
-    }
+    if (sleepers_.load(std::memory_order_seq_cst) == 0) return false;
+    { std::lock_guard lock(mutex_); }
+    wake_.notify_all();
+    return true;
   }
 
   // Claims and runs items of the current call until none is left; the
