@@ -235,3 +235,27 @@ TEST_CASE("batch_engine and batch_predictor on the heap with std::make_unique") 
   const auto z0 = logits_engine.value(P, bind<"x">(std::span<const float, per>(xs.data(), per)));
   CHECK(z[3] == doctest::Approx(z0[3]).epsilon(1e-5));
 }
+
+// value_and_grad_batch on the digits MLP: with wide registers (AVX-512)
+// the default engine passes the limit, and the one-call form narrows its
+// pack until it fits; the result is the heap engine's up to float
+// summation order.
+constexpr auto mlp_loss = nn::softmax_cross_entropy(
+    input<"x", vec<64>> | nn::dense<"fc1", 64> | nn::relu | nn::dense<"out", 10>, input<"y", vec<10>>);
+using mlp_params = params<decltype(mlp_loss), float>;
+
+TEST_CASE("value_and_grad_batch narrows its pack to fit within the stack limit") {
+  mlp_params P;
+  fill(P.data(), P.size(), 9, 0.2);
+  constexpr std::size_t n = 37;
+  std::vector<float> xs(n * 64), ys(n * 10, 0.f);
+  fill(xs.data(), xs.size(), 10, 1.0);
+  for (std::size_t s = 0; s < n; ++s) ys[s * 10 + s % 10] = 1;
+  const auto [L, G] = value_and_grad_batch(mlp_loss, P, n, bind<"x">(aos(xs)), bind<"y">(aos(ys)));
+  auto engine = std::make_unique<batch_engine<decltype(mlp_loss), mlp_params>>();
+  auto G2 = std::make_unique<mlp_params>();
+  const float L2 = engine->value_and_grad_into(P, *G2, n, bind<"x">(aos(xs)), bind<"y">(aos(ys)));
+  CHECK(L == doctest::Approx(L2).epsilon(1e-5));
+  for (std::size_t k = 0; k < P.size(); k += 97) CHECK(G.data()[k] == doctest::Approx(G2->data()[k]).scale(1e-3));
+  CHECK(value_batch(mlp_loss, P, n, bind<"x">(aos(xs)), bind<"y">(aos(ys))) == doctest::Approx(L2).epsilon(1e-5));
+}

@@ -37,9 +37,10 @@
 // local `engine_t engine;` puts all of it on the stack and overflows it for
 // any but tiny graphs. A call does not allocate. `value_and_grad_batch` and
 // `value_batch` put an engine on the stack and are meant for graphs whose
-// engine is small: above TAPELESS_STACK_LIMIT (256 KiB by default,
-// eval/stack_limit.hpp) they do not compile, and the message names the
-// bytes. One engine serves one call at a time: give each thread its own
+// engine is small: they narrow the pack until it fits within
+// TAPELESS_STACK_LIMIT (256 KiB by default, eval/stack_limit.hpp), and
+// when one register per number does not fit they do not compile, and the
+// message names the bytes. One engine serves one call at a time: give each thread its own
 // (parallel_batch_engine does).
 
 #include <array>
@@ -432,13 +433,45 @@ class batch_engine {
   alignas(64) std::array<accumulator_type, ParamSet::size()> param_acc_;
 };
 
-// One-call forms with an engine on the stack, for small graphs.
+// One-call forms with an engine on the stack, for small graphs: the
+// engine's pack is the default one or, when that engine would pass
+// TAPELESS_STACK_LIMIT, the largest narrower one that fits
+// (detail::stack_pack); with one register per number still too large, the
+// call does not compile.
+namespace detail {
+
+// The pack of a one-call form's engine on the stack: the default pack, or
+// the largest power-of-two fraction of it whose engine (of type Engine<p>)
+// and Extra more bytes fit within TAPELESS_STACK_LIMIT; 1 when none does
+// (the call then refuses). A narrower pack adds the samples in another
+// order, so the result may differ in the last bits from an engine with the
+// default pack.
+template <template <std::size_t> class Engine, std::size_t Pack, std::size_t Extra>
+constexpr std::size_t stack_pack() {
+  if constexpr (Pack <= 1 || sizeof(Engine<Pack>) + Extra <= max_stack_bytes)
+    return Pack;
+  else
+    return stack_pack<Engine, Pack / 2, Extra>();
+}
+
+template <class Root, class ParamSet>
+struct batch_engine_of {
+  template <std::size_t Pack>
+  using type = batch_engine<Root, ParamSet, Pack>;
+};
+
+}  // namespace detail
+
 template <expression Root, detail::param_buffer ParamSet, class... A>
 auto value_and_grad_batch(Root, const ParamSet& P, std::size_t n, const A&... args) {
-  using engine_t = batch_engine<Root, ParamSet>;
   using result_type = value_and_grad_result<typename ParamSet::element_type, ParamSet>;
+  constexpr std::size_t extra = sizeof(ParamSet) + sizeof(result_type);
+  using engine_t =
+      batch_engine<Root, ParamSet,
+                   detail::stack_pack<detail::batch_engine_of<Root, ParamSet>::template type,
+                                      detail::default_pack<Root, ParamSet>(), extra>()>;
   // The engine, the gradient and the returned copy.
-  constexpr std::size_t stack = sizeof(engine_t) + sizeof(ParamSet) + sizeof(result_type);
+  constexpr std::size_t stack = sizeof(engine_t) + extra;
   if constexpr (stack > max_stack_bytes) {
     static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
                   "tapeless: value_and_grad_batch would keep a batch_engine and the gradient on the stack, and they "
@@ -456,7 +489,9 @@ auto value_and_grad_batch(Root, const ParamSet& P, std::size_t n, const A&... ar
 
 template <expression Root, detail::param_buffer ParamSet, class... A>
 auto value_batch(Root, const ParamSet& P, std::size_t n, const A&... args) {
-  using engine_t = batch_engine<Root, ParamSet>;
+  using engine_t = batch_engine<Root, ParamSet,
+                                detail::stack_pack<detail::batch_engine_of<Root, ParamSet>::template type,
+                                                   detail::default_pack<Root, ParamSet>(), 0>()>;
   constexpr std::size_t stack = sizeof(engine_t);
   if constexpr (stack > max_stack_bytes) {
     static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,

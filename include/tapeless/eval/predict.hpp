@@ -164,11 +164,23 @@ class batch_predictor {
   alignas(64) std::array<lane_type, slot_layout<Root>::size> values_;
 };
 
-// One call with the workspace on the stack, for small graphs (refuses above
-// TAPELESS_STACK_LIMIT; keep a batch_predictor on the heap otherwise).
+namespace detail {
+template <class Root, class ParamSet>
+struct batch_predictor_of {
+  template <std::size_t Pack>
+  using type = batch_predictor<Root, ParamSet, Pack>;
+};
+}  // namespace detail
+
+// One call with the workspace on the stack, for small graphs: the default
+// pack, or the largest narrower one whose predictor fits within
+// TAPELESS_STACK_LIMIT; refused when one register per number does not fit
+// (keep a batch_predictor on the heap then).
 template <expression Root, detail::param_buffer ParamSet, class Out, class... Bindings>
 void value_batch_into(Root, const ParamSet& P, std::size_t n, Out&& out, const Bindings&... bindings) {
-  using predictor_t = batch_predictor<Root, ParamSet>;
+  using predictor_t = batch_predictor<Root, ParamSet,
+                                      detail::stack_pack<detail::batch_predictor_of<Root, ParamSet>::template type,
+                                                         detail::default_pack<Root, ParamSet>(), 0>()>;
   constexpr std::size_t stack = sizeof(predictor_t);
   if constexpr (stack > max_stack_bytes) {
     static_assert(detail::stack_bytes_over_limit<stack, max_stack_bytes>::value,
