@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include <limits>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <sys/resource.h>
@@ -759,4 +761,33 @@ TEST_CASE("a forged length is rejected before anything large is allocated or rea
     check_rejected<seed_params<double>>(b, reason::corrupted, "its length field says " +
                                                                   std::to_string(good.size() + 1) + " bytes");
   }
+}
+
+TEST_CASE("saves to one path from several threads at once do not collide") {
+  scratch_dir scratch("concurrent");
+  const fs::path path = scratch / "p.tpl";
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      seed_params<double> P;
+      P.fill(double(t));
+      for (int i = 0; i < 25; ++i) {
+        try {
+          save(P, path);
+        } catch (const file_error&) {
+          ++failures;
+        }
+      }
+    });
+  for (auto& thread : threads) thread.join();
+  CHECK(failures == 0);
+  seed_params<double> Q;
+  load(Q, path);
+  const double v = Q.data()[0];
+  CHECK((v == 0 || v == 1 || v == 2 || v == 3));
+  seed_params<double> R;
+  R.fill(v);
+  CHECK(Q == R);
+  CHECK(entries_of(scratch.dir) == std::vector<std::string>{"p.tpl"});
 }

@@ -19,7 +19,9 @@
 // a half-written file at the target, an older file there stays as it was,
 // and no temporary is left behind. docs/io.md has the details.
 
+#include <atomic>
 #include <cerrno>
+#include <chrono>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -116,12 +118,25 @@ class temporary_file {
   std::filesystem::path path_;
 };
 
-// A name no one can predict: 64 random bits from the OS, in the target's
-// directory (so the rename stays on one file system), starting with a dot.
+// 64 random bits from the OS. Without an entropy source (random_device
+// throws), the clock, the process and a counter: O_EXCL still keeps the
+// write from being redirected, only a name is easier to guess and occupy.
+inline std::uint64_t temporary_bits() noexcept {
+  try {
+    std::random_device device;
+    return (std::uint64_t{device()} << 32) ^ device();
+  } catch (...) {
+    static std::atomic<std::uint64_t> counter{0};
+    const auto now = static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
+    return now * 0x9E3779B97F4A7C15u ^ (std::uint64_t(::getpid()) << 32) ^ counter.fetch_add(1);
+  }
+}
+
+// A name no one can predict, in the target's directory (so the rename stays
+// on one file system), starting with a dot.
 inline std::filesystem::path temporary_name(const std::filesystem::path& target) {
   static constexpr char digits[] = "0123456789abcdef";
-  std::random_device device;
-  std::uint64_t r = (std::uint64_t{device()} << 32) ^ device();
+  std::uint64_t r = temporary_bits();
   std::string suffix(16, '0');
   for (char& c : suffix) {
     c = digits[r & 0xF];
