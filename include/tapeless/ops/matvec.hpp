@@ -23,15 +23,14 @@ namespace detail {
 // path). Each row is summed in the same order as alone.
 template <std::size_t M, std::size_t N, std::size_t J0, class Start, class A, class X, class Store>
 void row_sums(Start start, A a, X x, Store store) {
-  constexpr std::size_t R = 4;
-  std::size_t i = 0;
-  for (; i + R <= M; i += R) {
+  constexpr std::size_t R = 4, blocked_rows = M / R * R;  // compile-time bounds for both loops
+  for (std::size_t i = 0; i < blocked_rows; i += R) {
     decltype(start(i)) acc[R] = {start(i), start(i + 1), start(i + 2), start(i + 3)};
     for (std::size_t j = J0; j < N; ++j)
       for (std::size_t r = 0; r < R; ++r) math::multiply_add(acc[r], a(i + r, j), x[j]);
     for (std::size_t r = 0; r < R; ++r) store(i + r, acc[r]);
   }
-  for (; i < M; ++i) {
+  for (std::size_t i = blocked_rows; i < M; ++i) {
     auto acc = start(i);
     for (std::size_t j = J0; j < N; ++j) math::multiply_add(acc, a(i, j), x[j]);
     store(i, acc);
