@@ -20,6 +20,8 @@ for cxx in "${compilers[@]}"; do
   start=$(date +%s)
   ninja -C "$dir" -j "$jobs"
   echo "=== $cxx: built in $(( $(date +%s) - start )) s"
+  start=$(date +%s)
   meson test -C "$dir" --num-processes "$jobs" --print-errorlogs
+  echo "=== $cxx: tests ran in $(( $(date +%s) - start )) s"
 done
 echo "=== all tests passed with: ${compilers[*]}"
