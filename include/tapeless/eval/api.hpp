@@ -8,6 +8,13 @@
 //   auto L            = value_and_grad_into(loss, P, dP, bind<"x">(x), ...);
 //   auto [f, dP, dX]  = vjp(f, P, cotangent, bind<"x">(x), ...);
 //   auto [f, df]      = jvp(f, P, dP, bind<"x">(x), tangent<"x">(dx), ...);
+//   auto [L, dP]      = value_and_grad(loss, P, check_finite, bind<"x">(x), ...);
+//
+// `check_finite` (value, value_and_grad, value_and_grad_into,
+// value_and_grad_accumulate and their sample_engine forms) tests every
+// node's value and the parameter gradient, and throws numeric_error at the
+// first NaN or infinity, naming the node (eval/finite.hpp). Without it the
+// sweeps test nothing.
 //
 // P is the parameter buffer (`params<decltype(loss), double>`, or any
 // buffer holding every parameter the expression uses); an expression with
@@ -39,6 +46,7 @@
 #include <tapeless/core/workspace.hpp>
 #include <tapeless/eval/adjoint_plan.hpp>
 #include <tapeless/eval/bind.hpp>
+#include <tapeless/eval/finite.hpp>
 #include <tapeless/eval/stack_limit.hpp>
 #include <tapeless/eval/sweep.hpp>
 #include <tapeless/ops/family.hpp>
@@ -187,12 +195,20 @@ constexpr bool params_fit() {
   return held::all;
 }
 
+// Whether B is a binding of kind Kind for input Input (options such as
+// check_finite have no name, and are none).
+template <template <class> class Kind, class B, class Input>
+constexpr bool binds_input() {
+  if constexpr (Kind<B>::value)
+    return std::is_same_v<typename B::name, typename Input::name>;
+  else
+    return false;
+}
+
 // The binding among Bs for input Input (exactly one exists after the checks).
 template <template <class> class Kind, class Input, class... B>
 constexpr std::size_t binding_index() {
-  constexpr bool match[] = {(Kind<std::remove_cvref_t<B>>::value &&
-                             std::is_same_v<typename std::remove_cvref_t<B>::name, typename Input::name>)...,
-                            false};
+  constexpr bool match[] = {binds_input<Kind, std::remove_cvref_t<B>, Input>()..., false};
   std::size_t i = 0;
   while (i < sizeof...(B) && !match[i]) ++i;
   return i;
@@ -206,7 +222,12 @@ inline constexpr bool has_binding = binding_index<Kind, Input, B...>() < sizeof.
 // their slots.
 template <class Root, class T, class... B>
 void load_inputs(T* values, T* tangents, const B&... bindings) {
-  (check_binding_size<typename graph<Root>::template input_named<typename B::name>>(bindings.data), ...);
+  (
+      [&] {
+        if constexpr (!std::is_same_v<B, check_finite_t>)
+          check_binding_size<typename graph<Root>::template input_named<typename B::name>>(bindings.data);
+      }(),
+      ...);
   auto all = std::forward_as_tuple(bindings...);
   for_each_type(typename graph<Root>::inputs{}, [&]<class I>() {
     copy_flat(std::get<binding_index<is_binding, I, B...>()>(all).data, values + slot_layout<Root>::template offset<I>);
@@ -276,6 +297,7 @@ result_t<T, typename Root::shape> run_reverse_in(T* values, T* adjoints, const P
   arrays.param_adjoints = param_grad;
 
   forward_sweep<Root, ParamSet>(arrays, observer);
+  if constexpr (wants_check_finite<B...>) check_forward_values<Root, ParamSet>(arrays);
   auto result = read_value<Root, ParamSet>(arrays);
 
   using seeds = typename Mode::seeds;
@@ -310,6 +332,8 @@ result_t<T, typename Root::shape> run_reverse_in(T* values, T* adjoints, const P
       input_grad->fill(0);
     }
   }
+  if constexpr (wants_check_finite<B...>)
+    if (param_grad) check_param_gradient<ParamSet>([&](std::size_t k) -> const T& { return param_grad[k]; });
   return result;
 }
 
@@ -331,6 +355,7 @@ auto run_value_in(typename ParamSet::element_type* values, const ParamSet& P, co
   arrays.values = values;
   arrays.params = P.data();
   forward_sweep<Root, ParamSet>(arrays);
+  if constexpr (wants_check_finite<B...>) check_forward_values<Root, ParamSet>(arrays);
   return read_value<Root, ParamSet>(arrays);
 }
 
@@ -371,7 +396,7 @@ concept param_buffer = leaf_storage<ParamSet>;
 
 // ---- value --------------------------------------------------------------
 
-template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+template <expression Root, detail::param_buffer ParamSet, detail::call_arg... B>
 auto value(Root, const ParamSet& P, const B&... bindings) {
   using E = typename ParamSet::element_type;
   constexpr std::size_t stack = detail::value_stack_bytes<Root, E>;
@@ -390,7 +415,7 @@ auto value(Root, const ParamSet& P, const B&... bindings) {
   }
 }
 
-template <expression Root, detail::value_binding... B>
+template <expression Root, detail::call_arg... B>
 auto value(Root root, const B&... bindings) {
   return value(root, detail::no_params<Root>(), bindings...);
 }
@@ -399,7 +424,7 @@ auto value(Root root, const B&... bindings) {
 
 // The value of a scalar expression and its gradient with respect to every
 // parameter, as a buffer of the same type and layout as P.
-template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+template <expression Root, detail::param_buffer ParamSet, detail::call_arg... B>
 auto value_and_grad(Root, const ParamSet& P, const B&... bindings) {
   using E = typename ParamSet::element_type;
   constexpr std::size_t stack = detail::reverse_stack_bytes<Root, E, value_and_grad_result<E, ParamSet>>;
@@ -419,7 +444,7 @@ auto value_and_grad(Root, const ParamSet& P, const B&... bindings) {
 }
 
 // Also the gradient with respect to every input (`input_grad.get<"x">()`).
-template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+template <expression Root, detail::param_buffer ParamSet, detail::call_arg... B>
 auto value_and_grad(Root, const ParamSet& P, wrt_inputs_t, const B&... bindings) {
   using E = typename ParamSet::element_type;
   using result_type = value_and_full_grad_result<E, ParamSet, input_values<Root, E>>;
@@ -438,14 +463,14 @@ auto value_and_grad(Root, const ParamSet& P, wrt_inputs_t, const B&... bindings)
   return out;
 }
 
-template <expression Root, detail::value_binding... B>
+template <expression Root, detail::call_arg... B>
 auto value_and_grad(Root root, wrt_inputs_t w, const B&... bindings) {
   return value_and_grad(root, detail::no_params<Root>(), w, bindings...);
 }
 
 // Writes the gradient into G (overwriting it) and returns the value: the
 // allocation-free form for loops. G must have P's type.
-template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+template <expression Root, detail::param_buffer ParamSet, detail::call_arg... B>
 auto value_and_grad_into(Root, const ParamSet& P, ParamSet& G, const B&... bindings) {
   using E = typename ParamSet::element_type;
   constexpr std::size_t stack = detail::reverse_stack_bytes<Root, E, E>;
@@ -465,7 +490,7 @@ auto value_and_grad_into(Root, const ParamSet& P, ParamSet& G, const B&... bindi
 }
 
 // Adds the gradient to G and returns the value: for sums over samples.
-template <expression Root, detail::param_buffer ParamSet, detail::value_binding... B>
+template <expression Root, detail::param_buffer ParamSet, detail::call_arg... B>
 auto value_and_grad_accumulate(Root, const ParamSet& P, ParamSet& G, const B&... bindings) {
   using E = typename ParamSet::element_type;
   constexpr std::size_t stack = detail::reverse_stack_bytes<Root, E, E>;

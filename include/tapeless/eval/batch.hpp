@@ -16,6 +16,13 @@
 // Reduction: the loss and the gradients are SUMMED over the samples; pass
 // `mean_over_batch` to get the mean (each lane's seed is 1/n).
 //
+// Non-finite values: pass `check_finite` (eval/finite.hpp) and every
+// node's values are tested after each sweep (the samples in use only),
+// and the gradient sums after each chunk; the first NaN or infinity throws
+// numeric_error naming the node (or parameter) and the sample ("... at node
+// 0 of 9 (input 'x', element 3), sample 17"). G may then hold a partial
+// sum. Without it, nothing is tested.
+//
 // Sample data: `aos(r)` (sample-major: sample s's element e at
 // r[s * size + e]) or `soa(r)` (feature-major: at r[e * n + s]); a plain
 // contiguous range is taken as sample-major. Every size is checked against
@@ -62,6 +69,7 @@
 #include <tapeless/eval/adjoint_plan.hpp>
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/bind.hpp>
+#include <tapeless/eval/finite.hpp>
 #include <tapeless/eval/stack_limit.hpp>
 #include <tapeless/eval/sweep.hpp>
 #include <tapeless/simd/lane_pack.hpp>
@@ -309,29 +317,30 @@ class batch_engine {
   template <bool Overwrite, class... A>
   element_type run(const ParamSet& P, ParamSet* G, std::size_t n, const A&... args) {
     constexpr bool mean = (std::is_same_v<A, mean_over_batch_t> || ...);
+    constexpr bool check = detail::wants_check_finite<A...>;
     auto bindings = detail::filter_bindings(args...);
     return std::apply(
-        [&](const auto&... b) { return run_bound<Overwrite>(P, G, n, mean, b...); }, bindings);
+        [&](const auto&... b) { return run_bound<Overwrite, check>(P, G, n, mean, b...); }, bindings);
   }
 
-  template <bool Overwrite, class... B>
+  template <bool Overwrite, bool Check, class... B>
   element_type run_bound(const ParamSet& P, ParamSet* G, std::size_t n, bool mean, const B&... bindings) {
     if constexpr (!(detail::params_fit<Root, ParamSet>() && detail::bindings_fit<Root, B...>())) {
       return element_type(0);
     } else {
       detail::check_batch_inputs<Root>(n, bindings...);
       const element_type scale = mean && n > 0 ? element_type(1) / element_type(n) : element_type(1);
-      return sweep_range<Overwrite>(P, G, n, 0, n, scale, bindings...);
+      return sweep_range<Overwrite, Check>(P, G, n, 0, n, scale, bindings...);
     }
   }
 
   // Samples [begin, end) of n, every loss seeded with `scale`: the loss sum
   // (times scale), and the gradient written (or added) to G when G is not
-  // null. Sizes must have been checked.
-  template <bool Overwrite, class... B>
+  // null. Sizes must have been checked. Check: test for non-finite values.
+  template <bool Overwrite, bool Check = false, class... B>
   element_type sweep_range(const ParamSet& P, ParamSet* G, std::size_t n, std::size_t begin, std::size_t end,
                            element_type scale, const B&... bindings) {
-    if constexpr (in_registers) return sweep_in_registers<Overwrite>(P, G, n, begin, end, scale, bindings...);
+    if constexpr (in_registers) return sweep_in_registers<Overwrite, Check>(P, G, n, begin, end, scale, bindings...);
     using E = element_type;
     using T = lane_type;
     const bool grad = G != nullptr;
@@ -350,6 +359,7 @@ class batch_engine {
       const std::size_t valid = end - first < lanes ? end - first : lanes;
       detail::load_samples<Root>(values_.data(), first, valid, n, bindings...);
       detail::forward_sweep<Root, ParamSet>(arrays);
+      if constexpr (Check) detail::check_forward_values<Root, ParamSet>(arrays, valid, first);
       const T mask = valid == lanes ? T(E(1)) : detail::lanes_below<T>(valid);
       const T root_value = T(detail::value_view(arrays, root_at{})[0]);
       loss_sum += select(mask != T(E(0)), root_value, T(E(0)));
@@ -357,6 +367,9 @@ class batch_engine {
         if (grad) {
           detail::adjoint_view(arrays, detail::planned_root_location<Root, ParamSet, seeds>{})[0] = mask * T(scale);
           detail::planned_reverse_sweep<Root, ParamSet, seeds>(arrays);
+          if constexpr (Check)
+            detail::check_param_gradient<ParamSet>([&](std::size_t k) -> const accumulator_type& { return param_acc_[k]; },
+                                                   first, first + valid - 1);
         }
       }
     }
@@ -378,7 +391,7 @@ class batch_engine {
   // and across lanes once at the end. Flattened: the whole graph must be
   // one loop body for the locals to stay in registers (two registers per
   // step were measured slower: they spill).
-  template <bool Overwrite, class... B>
+  template <bool Overwrite, bool Check, class... B>
   TAPELESS_FLATTEN element_type sweep_in_registers(const ParamSet& P, ParamSet* G, std::size_t n, std::size_t begin,
                                   std::size_t end, element_type scale, const B&... bindings) {
     using E = element_type;
@@ -404,6 +417,7 @@ class batch_engine {
     auto step = [&]<bool Tail, bool Grad>(std::size_t first, std::size_t valid) {
       detail::load_samples<Root>(values.data(), first, valid, n, bindings...);
       detail::forward_sweep<Root, ParamSet>(arrays);
+      if constexpr (Check) detail::check_forward_values<Root, ParamSet>(arrays, valid, first);
       const T root_value = T(detail::value_view(arrays, root_at{})[0]);
       const T mask = Tail ? detail::lanes_below<T>(valid) : T(E(1));
       if constexpr (Tail)
@@ -413,6 +427,9 @@ class batch_engine {
       if constexpr (detail::root_active<Root, seeds> && Grad) {
         detail::adjoint_view(arrays, detail::planned_root_location<Root, ParamSet, seeds>{})[0] = mask * T(scale);
         detail::planned_reverse_sweep<Root, ParamSet, seeds>(arrays);
+        if constexpr (Check)
+          detail::check_param_gradient<ParamSet>([&](std::size_t k) -> const T& { return param_sums[k]; }, first,
+                                                 first + valid - 1);
       }
     };
     auto all = [&]<bool Grad>() {

@@ -18,6 +18,11 @@
 //   engine.vjp_into(P, cotangent, G, input_grad, ...)    the VJP, G and input_grad overwritten
 //   engine.jvp(P, dP, bindings...), engine.jvp(P, ...)   the value and the JVP, returned
 //
+// value, value_into, value_and_grad_into and value_and_grad_accumulate
+// also take `check_finite` among the bindings: the first NaN or infinity
+// in a node's value or in the gradient throws numeric_error naming the
+// node (eval/finite.hpp).
+//
 // The engine itself is small (one pointer): it can live on the stack, in
 // a member, or behind std::make_unique. Its constructor allocates the
 // workspace (`bytes`: values and adjoints or tangents, one number per
@@ -65,7 +70,7 @@ class sample_engine {
 
   // ---- value --------------------------------------------------------------
 
-  template <detail::value_binding... B>
+  template <detail::call_arg... B>
   value_type value(const ParamSet& P, const B&... bindings) {
     constexpr std::size_t stack = sizeof(value_type);
     if constexpr (stack > max_stack_bytes) {
@@ -84,7 +89,7 @@ class sample_engine {
   // Writes f's shape::size numbers (row-major, as tensor<E, shape>) to out,
   // any contiguous range of exactly that many numbers of the element type;
   // a wrong size throws shape_error and writes nothing.
-  template <std::ranges::contiguous_range Out, detail::value_binding... B>
+  template <std::ranges::contiguous_range Out, detail::call_arg... B>
   void value_into(const ParamSet& P, Out&& out, const B&... bindings) {
     static_assert(std::is_same_v<std::ranges::range_value_t<Out>, element_type>,
                   "tapeless: sample_engine::value_into writes numbers of the parameter buffer's element type");
@@ -98,6 +103,7 @@ class sample_engine {
       arrays.values = values();
       arrays.params = P.data();
       detail::forward_sweep<Root, ParamSet>(arrays);
+      if constexpr (detail::wants_check_finite<B...>) detail::check_forward_values<Root, ParamSet>(arrays);
       const auto v = detail::value_view(arrays, detail::root_location<Root, ParamSet>{});
       for (std::size_t k = 0; k < shape::size; ++k) target[k] = element_type(v[k]);
     }
@@ -107,14 +113,14 @@ class sample_engine {
 
   // The value of the scalar f; G is overwritten with its gradient with
   // respect to every parameter (once the inputs have passed their checks).
-  template <detail::value_binding... B>
+  template <detail::call_arg... B>
   element_type value_and_grad_into(const ParamSet& P, ParamSet& G, const B&... bindings) {
     return reverse<detail::reverse_mode<true, false, true>>(P, G.data(), static_cast<input_grad_type*>(nullptr),
                                                             detail::unit_seed<element_type>{}, bindings...);
   }
 
   // Also the gradient with respect to every input, written to input_grad.
-  template <detail::value_binding... B>
+  template <detail::call_arg... B>
   element_type value_and_grad_into(const ParamSet& P, ParamSet& G, input_grad_type& input_grad,
                                    const B&... bindings) {
     return reverse<detail::reverse_mode<true, true, true>>(P, G.data(), &input_grad,
@@ -122,7 +128,7 @@ class sample_engine {
   }
 
   // Adds the gradient to G: for sums over samples.
-  template <detail::value_binding... B>
+  template <detail::call_arg... B>
   element_type value_and_grad_accumulate(const ParamSet& P, ParamSet& G, const B&... bindings) {
     return reverse<detail::reverse_mode<true, false, false>>(P, G.data(), static_cast<input_grad_type*>(nullptr),
                                                              detail::unit_seed<element_type>{}, bindings...);
