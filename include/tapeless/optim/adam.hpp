@@ -18,6 +18,11 @@
 //   adam<params<decltype(loss)>> opt({.lr = 1e-3});
 //   opt.step(P, G);
 //
+// Non-finite gradients: a G holding a NaN or an infinity is refused: step
+// returns false and changes nothing (P, m, v and the step count untouched),
+// and skipped_steps() counts such steps. With `.skip_non_finite = false`
+// the step is taken anyway (one NaN then stays in m and v for good).
+//
 // Options: lr and weight_decay finite and >= 0; beta1, beta2 in [0, 1);
 // eps finite and > 0. Anything else throws std::invalid_argument naming
 // the value.
@@ -38,6 +43,7 @@ struct adam_options {
   double beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 0;
+  bool skip_non_finite = true;  // refuse a gradient with NaN or infinity (see above)
 };
 
 namespace detail {
@@ -97,15 +103,27 @@ class adam_optimizer {
 
   explicit adam_optimizer(const Options& options = {}) { set_options(options); }
 
+  // Returns whether the step was taken (false: G was not finite, and
+  // nothing changed).
   template <class Params, class Grads>
-  void step(Params& P, const Grads& G) {
+  bool step(Params& P, const Grads& G) {
     constexpr bool fits = std::is_same_v<Params, Buffer> && std::is_same_v<Grads, Buffer>;
     static_assert(fits || Decoupled,
                   "tapeless::adam::step(P, G) requires P (non-const) and G of the optimizer's buffer type");
     static_assert(fits || !Decoupled,
                   "tapeless::adamw::step(P, G) requires P (non-const) and G of the optimizer's buffer type");
-    if constexpr (fits) adam_update(P, G, m_, v_, ++t_, options_, Decoupled);
+    if constexpr (fits) {
+      if (options_.skip_non_finite && !all_finite(G.data(), Buffer::size())) {
+        ++skipped_;
+        return false;
+      }
+      adam_update(P, G, m_, v_, ++t_, options_, Decoupled);
+    }
+    return true;
   }
+
+  // Steps refused for a non-finite gradient since construction (or reset).
+  std::size_t skipped_steps() const noexcept { return skipped_; }
 
   const Options& options() const noexcept { return options_; }
   // New hyperparameters (a learning-rate schedule); moments and t are kept.
@@ -121,6 +139,7 @@ class adam_optimizer {
     m_.fill(element_type(0));
     v_.fill(element_type(0));
     t_ = 0;
+    skipped_ = 0;
   }
 
  private:
@@ -128,6 +147,7 @@ class adam_optimizer {
   Buffer m_{};
   Buffer v_{};
   std::size_t t_ = 0;
+  std::size_t skipped_ = 0;
 };
 
 }  // namespace detail

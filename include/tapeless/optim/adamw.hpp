@@ -27,6 +27,7 @@ struct adamw_options {
   double beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 1e-2;
+  bool skip_non_finite = true;  // refuse a gradient with NaN or infinity (adam.hpp)
 };
 
 template <class Buffer>

@@ -118,6 +118,23 @@ void elementwise(std::size_t n, Kernel&& kernel, T*... ptr) {
   }
 }
 
+// Whether every x[i] of [0, n) is finite: x - x is 0 for a finite x and NaN
+// for NaN or an infinity, and a NaN stays NaN through the sum.
+template <class E>
+bool all_finite(const E* x, std::size_t n) noexcept {
+  using batch = simd_batch<E>;
+  constexpr std::size_t width = batch::size;
+  std::size_t i = 0;
+  batch acc(E(0));
+  for (; i + width <= n; i += width) {
+    const batch v = batch::load_unaligned(x + i);
+    acc += v - v;
+  }
+  E sum = xsimd::hadd(acc);
+  for (; i < n; ++i) sum += x[i] - x[i];
+  return sum == E(0);
+}
+
 // The sum of x[i]^2 over [0, n).
 template <class E>
 E sum_of_squares(const E* x, std::size_t n) noexcept {

@@ -14,6 +14,11 @@
 //   auto [L, G] = value_and_grad(loss, P, bind<"x">(x), bind<"y">(y));
 //   opt.step(P, G);
 //
+// Non-finite gradients: a G holding a NaN or an infinity is refused: step
+// returns false and changes nothing (P and the velocity untouched), and
+// skipped_steps() counts such steps. With `.skip_non_finite = false` the
+// step is taken anyway (and spreads the NaN), as before.
+//
 // Options: lr finite and >= 0; momentum in [0, 1); nesterov needs
 // momentum > 0; weight_decay finite and >= 0. Anything else throws
 // std::invalid_argument at construction (or set_options) naming the value.
@@ -32,6 +37,7 @@ struct sgd_options {
   double momentum = 0;
   bool nesterov = false;
   double weight_decay = 0;
+  bool skip_non_finite = true;  // refuse a gradient with NaN or infinity (see above)
 };
 
 template <class Buffer>
@@ -47,12 +53,24 @@ class sgd {
   explicit sgd(const sgd_options& options = {}) { set_options(options); }
 
   // P <- P - lr d, elementwise, as above; the velocity is updated in place.
+  // Returns whether the step was taken (false: G was not finite, and
+  // nothing changed).
   template <class Params, class Grads>
-  void step(Params& P, const Grads& G) {
+  bool step(Params& P, const Grads& G) {
     static_assert(std::is_same_v<Params, Buffer> && std::is_same_v<Grads, Buffer>,
                   "tapeless::sgd::step(P, G) requires P (non-const) and G of the optimizer's buffer type");
-    if constexpr (std::is_same_v<Params, Buffer> && std::is_same_v<Grads, Buffer>) update(P, G);
+    if constexpr (std::is_same_v<Params, Buffer> && std::is_same_v<Grads, Buffer>) {
+      if (options_.skip_non_finite && !detail::all_finite(G.data(), Buffer::size())) {
+        ++skipped_;
+        return false;
+      }
+      update(P, G);
+    }
+    return true;
   }
+
+  // Steps refused for a non-finite gradient since construction (or reset).
+  std::size_t skipped_steps() const noexcept { return skipped_; }
 
   const sgd_options& options() const noexcept { return options_; }
   // New hyperparameters (a learning-rate schedule); the velocity is kept.
@@ -66,7 +84,10 @@ class sgd {
   }
 
   const Buffer& velocity() const noexcept { return velocity_; }
-  void reset() noexcept { velocity_.fill(element_type(0)); }
+  void reset() noexcept {
+    velocity_.fill(element_type(0));
+    skipped_ = 0;
+  }
 
  private:
   void update(Buffer& P, const Buffer& G) {
@@ -95,6 +116,7 @@ class sgd {
 
   sgd_options options_;
   Buffer velocity_{};
+  std::size_t skipped_ = 0;
 };
 
 }  // namespace tapeless
