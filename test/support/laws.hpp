@@ -127,8 +127,72 @@ struct options {
   int points = 3;  // random points tried
 };
 
+// The assertions of check() below, on plain numbers: not templates, so each
+// test file compiles them (and doctest's expansion of every CHECK) once,
+// not once per expression checked. J is m x n, row-major.
+namespace assertions {
+
+inline void value(const std::vector<double>& y, const std::vector<double>& expected, std::size_t m) {
+  REQUIRE(y.size() == m);
+  REQUIRE(expected.size() == m);
+  for (std::size_t i = 0; i < m; ++i) {
+    CAPTURE(i);
+    CHECK(mixed_error(y[i], expected[i]) <= 1e-14);
+  }
+}
+
+// The JVP t along direction U (basis vector j, or random when j == n), the
+// VJP g of the cotangent v, and the adjoint identity between them.
+inline void jvp_vjp(const std::vector<double>& J, std::size_t m, std::size_t n, std::size_t j, const double* U,
+                    const std::vector<double>& t, const std::vector<double>& v, const double* g,
+                    const options& opt) {
+  for (std::size_t i = 0; i < m; ++i) {
+    double Ju = 0;
+    for (std::size_t k = 0; k < n; ++k) Ju += J[i * n + k] * U[k];
+    CAPTURE(j);
+    CAPTURE(i);
+    CHECK(mixed_error(t[i], Ju) <= opt.fd_tolerance);
+  }
+  for (std::size_t k = 0; k < n; ++k) {
+    double JTv = 0;
+    for (std::size_t i = 0; i < m; ++i) JTv += J[i * n + k] * v[i];
+    CAPTURE(k);
+    CHECK(mixed_error(g[k], JTv) <= opt.fd_tolerance);
+  }
+  const double lhs = dot(t.data(), v.data(), m);
+  const double rhs = dot(U, g, n);
+  CHECK(mixed_error(lhs, rhs) <= opt.identity_tolerance);
+}
+
+// jacobian() by columns (forward mode) and by rows (reverse mode), both m x n.
+inline void jacobians(const std::vector<double>& J, const std::vector<double>& by_columns,
+                      const std::vector<double>& by_rows, std::size_t m, std::size_t n, const options& opt) {
+  for (std::size_t i = 0; i < m; ++i)
+    for (std::size_t j = 0; j < n; ++j) {
+      CAPTURE(i);
+      CAPTURE(j);
+      CHECK(mixed_error(by_columns[i * n + j], J[i * n + j]) <= opt.fd_tolerance);
+      CHECK(mixed_error(by_rows[i * n + j], by_columns[i * n + j]) <= opt.identity_tolerance);
+    }
+}
+
+// Column j of the Hessian H (n x n) against the central difference fd of
+// the gradient along input j, and H's symmetry.
+inline void hessian_column(const std::vector<double>& H, std::size_t n, std::size_t j, const std::vector<double>& fd,
+                           const options& opt) {
+  for (std::size_t i = 0; i < n; ++i) {
+    CAPTURE(i);
+    CAPTURE(j);
+    CHECK(mixed_error(H[i * n + j], fd[i]) <= opt.fd_tolerance);
+    CHECK(mixed_error(H[i * n + j], H[j * n + i]) <= opt.identity_tolerance);
+  }
+}
+
+}  // namespace assertions
+
 // Runs every law for f. `reference(X)` returns f's value at X, computed
-// without the library.
+// without the library. The numbers are computed here, per expression; the
+// comparisons are in `assertions`.
 template <class F, class Reference>
 void check(F f, Reference reference, options opt = {}) {
   std::mt19937_64 rng(opt.seed);
@@ -142,14 +206,7 @@ void check(F f, Reference reference, options opt = {}) {
     for (double& x : X) x = in(rng);
 
     // Value against the reference.
-    const std::vector<double> y = eval(f, X);
-    const std::vector<double> expected = reference(X);
-    REQUIRE(y.size() == m);
-    REQUIRE(expected.size() == m);
-    for (std::size_t i = 0; i < m; ++i) {
-      CAPTURE(i);
-      CHECK(mixed_error(y[i], expected[i]) <= 1e-14);
-    }
+    assertions::value(eval(f, X), reference(X), m);
 
     // Jacobian by central differences, column by column.
     std::vector<double> J(m * n);
@@ -162,63 +219,46 @@ void check(F f, Reference reference, options opt = {}) {
       for (std::size_t i = 0; i < m; ++i) J[i * n + j] = (up[i] - down[i]) / (2 * h);
     }
 
-    // JVP along each basis vector and a random direction.
+    // JVP along each basis vector and a random direction; VJP of a random
+    // cotangent, and the adjoint identity with this u.
     for (std::size_t j = 0; j <= n; ++j) {
       inputs_of<F> U;
       for (std::size_t k = 0; k < n; ++k) U.data()[k] = j < n ? double(k == j) : dir(rng);
       const std::vector<double> t = jvp(f, X, U);
-      for (std::size_t i = 0; i < m; ++i) {
-        double Ju = 0;
-        for (std::size_t k = 0; k < n; ++k) Ju += J[i * n + k] * U.data()[k];
-        CAPTURE(j);
-        CAPTURE(i);
-        CHECK(mixed_error(t[i], Ju) <= opt.fd_tolerance);
-      }
-
-      // VJP of a random cotangent, and the adjoint identity with this u.
       std::vector<double> v(m);
       for (double& c : v) c = dir(rng);
       const inputs_of<F> g = vjp(f, X, v);
-      for (std::size_t k = 0; k < n; ++k) {
-        double JTv = 0;
-        for (std::size_t i = 0; i < m; ++i) JTv += J[i * n + k] * v[i];
-        CAPTURE(k);
-        CHECK(mixed_error(g.data()[k], JTv) <= opt.fd_tolerance);
-      }
-      const double lhs = dot(t.data(), v.data(), m);
-      const double rhs = dot(U.data(), g.data(), n);
-      CHECK(mixed_error(lhs, rhs) <= opt.identity_tolerance);
+      assertions::jvp_vjp(J, m, n, j, U.data(), t, v, g.data(), opt);
     }
 
     // The whole Jacobian, column by column and row by row.
     const auto by_columns = jacobian<tapeless::sweep_mode::forward>(f, X);
     const auto by_rows = jacobian<tapeless::sweep_mode::reverse>(f, X);
     static_assert(decltype(by_columns)::sweeps == n && decltype(by_rows)::sweeps == m);
+    std::vector<double> columns(m * n), rows(m * n);
     for (std::size_t i = 0; i < m; ++i)
       for (std::size_t j = 0; j < n; ++j) {
-        CAPTURE(i);
-        CAPTURE(j);
-        CHECK(mixed_error(by_columns.matrix(i, j), J[i * n + j]) <= opt.fd_tolerance);
-        CHECK(mixed_error(by_rows.matrix(i, j), by_columns.matrix(i, j)) <= opt.identity_tolerance);
+        columns[i * n + j] = by_columns.matrix(i, j);
+        rows[i * n + j] = by_rows.matrix(i, j);
       }
+    assertions::jacobians(J, columns, rows, m, n, opt);
 
     // Second order through the adjoint rules: the Hessian of Σ c ⊙ f
     // against central differences of its gradient Jᵀ c.
     std::vector<double> c(m);
     for (double& ci : c) ci = dir(rng);
     const auto H = contracted_hessian(f, X, c);
+    std::vector<double> Hn(n * n), fd(n);
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < n; ++j) Hn[i * n + j] = H.matrix(i, j);
     for (std::size_t j = 0; j < n; ++j) {
       inputs_of<F> Xp = X, Xm = X;
       const double h = 1e-5 * std::max(1.0, std::abs(X.data()[j]));
       Xp.data()[j] += h;
       Xm.data()[j] -= h;
       const inputs_of<F> up = vjp(f, Xp, c), down = vjp(f, Xm, c);
-      for (std::size_t i = 0; i < n; ++i) {
-        CAPTURE(i);
-        CAPTURE(j);
-        CHECK(mixed_error(H.matrix(i, j), (up.data()[i] - down.data()[i]) / (2 * h)) <= opt.fd_tolerance);
-        CHECK(mixed_error(H.matrix(i, j), H.matrix(j, i)) <= opt.identity_tolerance);
-      }
+      for (std::size_t i = 0; i < n; ++i) fd[i] = (up.data()[i] - down.data()[i]) / (2 * h);
+      assertions::hessian_column(Hn, n, j, fd, opt);
     }
   }
 }
