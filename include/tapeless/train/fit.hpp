@@ -20,6 +20,16 @@
 // the set and the sample and label ("tapeless: fit_classifier: training
 // data: sample 17 has label 12, outside [0, 10)"). batch_size and threads must be >= 1.
 //
+// Non-finite values: with `.check_finite = true` (the default) every
+// minibatch runs with check_finite (eval/finite.hpp), and the first NaN or
+// infinity stops training with a numeric_error naming the node (an input
+// feature: "input 'x', element 5"), the training sample and the epoch,
+// before the optimizer sees the gradient. With threads > 1 the minibatch
+// runs unchecked on the threads, and only a minibatch whose loss or
+// gradient is not finite is run again on one thread to find the node.
+// With `.check_finite = false` nothing is tested here; the optimizers
+// still refuse non-finite gradients (optim/*.hpp: skipped_steps()).
+//
 // Threads: with `.threads = 1` (the default) every minibatch runs on the
 // calling thread through one batch_engine. With `.threads = T > 1` each
 // minibatch's gradient comes from a parallel_batch_engine with T threads
@@ -57,6 +67,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -69,10 +80,12 @@
 #include <string>
 #include <vector>
 
+#include <tapeless/core/error.hpp>
 #include <tapeless/core/expr.hpp>
 #include <tapeless/data/labeled_csv.hpp>
 #include <tapeless/eval/api.hpp>
 #include <tapeless/eval/batch.hpp>
+#include <tapeless/eval/finite.hpp>
 #include <tapeless/eval/parallel_batch.hpp>
 #include <tapeless/eval/predict.hpp>
 #include <tapeless/train/check_data.hpp>
@@ -85,6 +98,7 @@ struct fit_options {
   std::uint32_t seed = 1;
   std::ostream* progress = nullptr;  // one line per epoch when set
   std::size_t threads = 1;           // threads per minibatch gradient, >= 1 (see above)
+  bool check_finite = true;          // stop at the first NaN or infinity (see above)
 };
 
 struct epoch_report {
@@ -160,6 +174,22 @@ class minibatch_gradient {
     return parallel_->value_and_grad_into(P, G, m, mean_over_batch, bindings...);
   }
 
+  // The same with check_finite: throws numeric_error at the first NaN or
+  // infinity (on threads: checked after the fact, and found again on one
+  // thread when there is one).
+  template <class... Bindings>
+  element_type checked(const ParamSet& P, ParamSet& G, std::size_t m, const Bindings&... bindings) {
+    if (single_) return single_->value_and_grad_into(P, G, m, mean_over_batch, check_finite, bindings...);
+    const element_type L = parallel_->value_and_grad_into(P, G, m, mean_over_batch, bindings...);
+    bool finite = std::isfinite(L);
+    for (std::size_t k = 0; finite && k < ParamSet::size(); ++k) finite = std::isfinite(G.data()[k]);
+    if (finite) return L;
+    const auto probe = std::make_unique<single_engine>();
+    (void)probe->value_and_grad_into(P, G, m, mean_over_batch, check_finite, bindings...);
+    throw numeric_error("tapeless: non-finite loss or gradient on threads, not found again on one thread",
+                        numeric_error::npos, numeric_error::npos, true);
+  }
+
  private:
   // Two registers of samples per sweep: minibatches are small, and a wider
   // pack would leave most lanes of each minibatch's last sweep idle. The
@@ -220,8 +250,26 @@ std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optim
         for (std::size_t f = 0; f < features; ++f) xb[s * features + f] = E(train.sample(i)[f]);
         yb[s * classes + std::size_t(train.labels[i])] = E(1);
       }
-      const E batch_loss = gradient(P, *G, m, bind<"x">(aos(std::span<const E>(xb.data(), m * features))),
-                                    bind<"y">(aos(std::span<const E>(yb.data(), m * classes))));
+      const auto bx = bind<"x">(aos(std::span<const E>(xb.data(), m * features)));
+      const auto by = bind<"y">(aos(std::span<const E>(yb.data(), m * classes)));
+      E batch_loss;
+      if (!options.check_finite) {
+        batch_loss = gradient(P, *G, m, bx, by);
+      } else {
+        try {
+          batch_loss = gradient.checked(P, *G, m, bx, by);
+        } catch (const numeric_error& e) {
+          // The engine's sample is the minibatch's; name the training sample.
+          std::string what = std::string(e.what()) + " (fit_classifier: epoch " + std::to_string(epoch);
+          std::size_t sample = numeric_error::npos;
+          if (e.sample() != numeric_error::npos && e.sample() < m) {
+            sample = order[first + e.sample()];
+            what += e.in_gradient() ? ", minibatch from training sample " : ", training sample ";
+            what += std::to_string(sample);
+          }
+          throw numeric_error(what + ")", e.node(), sample, e.in_gradient());
+        }
+      }
       loss_sum += double(batch_loss) * double(m);
       optimizer.step(P, *G);
     }
