@@ -29,6 +29,7 @@
 #include <tapeless/core/shape.hpp>
 #include <tapeless/core/tensor.hpp>
 #include <tapeless/eval/api.hpp>
+#include <tapeless/eval/stack_limit.hpp>
 #include <tapeless/eval/wrt.hpp>
 #include <tapeless/math/dual.hpp>
 #include <type_traits>
@@ -128,12 +129,29 @@ typename ParamSet::element_type forward_over_reverse(const ParamSet& P, Seed&& s
   return f;
 }
 
+// Bytes one forward_over_reverse pass in direction type D keeps on the
+// stack, at most (every parameter array counted).
+template <class Root, class ParamSet, class D>
+constexpr std::size_t forward_over_reverse_bytes() {
+  using E = typename ParamSet::element_type;
+  constexpr std::size_t slots = slot_layout<Root>::size, params = ParamSet::size();
+  return slots * (sizeof(E) + sizeof(D) + 2 * sizeof(dual<E, D>)) + params * (sizeof(D) + 2 * sizeof(dual<E, D>));
+}
+
 template <bool ParamDirection, class Root, class ParamSet, class... B>
 auto run_hvp(const ParamSet& P, const typename ParamSet::element_type* dP, const B&... bindings) {
   using E = typename ParamSet::element_type;
   using layout = slot_layout<Root>;
-  hvp_result<E, ParamSet, input_values<Root, E>> out{};
-  if constexpr (!invalid<Root> && reverse_call_fits<Root, ParamSet, B...>()) {
+  using result_type = hvp_result<E, ParamSet, input_values<Root, E>>;
+  constexpr std::size_t stack = forward_over_reverse_bytes<Root, ParamSet, E>() + sizeof(result_type);
+  result_type out{};
+  if constexpr (stack > max_stack_bytes) {
+    static_assert(stack_bytes_over_limit<stack, max_stack_bytes>::value,
+                  "tapeless: hvp keeps a forward and a reverse sweep on dual numbers and its result on the stack, "
+                  "and they take more bytes (first template argument above) than TAPELESS_STACK_LIMIT (second); hvp "
+                  "has no engine form yet: define TAPELESS_STACK_LIMIT higher and call it on a thread whose stack "
+                  "is that large");
+  } else if constexpr (!invalid<Root> && reverse_call_fits<Root, ParamSet, B...>()) {
     using direction = tangent_seeds<ParamDirection, std::remove_cvref_t<B>...>;
     // P may hold more parameters than f uses; with none used, there are no
     // parameter arrays at all (and the results stay zero).

@@ -48,6 +48,7 @@
 #include <tapeless/core/params.hpp>
 #include <tapeless/core/workspace.hpp>
 #include <tapeless/eval/api.hpp>
+#include <tapeless/eval/stack_limit.hpp>
 #include <tapeless/eval/sweep.hpp>
 #include <tapeless/ops/add.hpp>
 #include <tapeless/ops/dot.hpp>
@@ -371,6 +372,11 @@ class trajectory_problem {
     // now stale; no rule reads them: the VJPs of dot, mul and add read only
     // their arguments (f, and the λ written here).
     std::copy_n(lambda, S, values + layout::template offset<adjoint_input>);
+    if constexpr (sizeof(E) * slots > max_stack_bytes)
+      static_assert(detail::stack_bytes_over_limit<sizeof(E) * slots, max_stack_bytes>::value,
+                    "tapeless: trajectory keeps one step's adjoints on the stack, and they take more bytes (first "
+                    "template argument above) than TAPELESS_STACK_LIMIT (second); define TAPELESS_STACK_LIMIT higher "
+                    "and run it on a thread whose stack is that large");
     std::array<E, slots> adjoints{};
     detail::sweep_arrays<E, E> arrays;
     arrays.values = values;
@@ -392,6 +398,11 @@ class trajectory_problem {
     static_assert(
         detail::list_contains<final_state, typename graph<final_expr>::inputs> && graph<final_expr>::inputs::size == 1,
         "tapeless: trajectory: the final cost must read the state input and no other");
+    if constexpr (sizeof(workspace<final_expr, E>) > max_stack_bytes)
+      static_assert(detail::stack_bytes_over_limit<sizeof(workspace<final_expr, E>), max_stack_bytes>::value,
+                    "tapeless: trajectory keeps the final cost's workspace on the stack, and it takes more bytes "
+                    "(first template argument above) than TAPELESS_STACK_LIMIT (second); define "
+                    "TAPELESS_STACK_LIMIT higher and run it on a thread whose stack is that large");
     workspace<final_expr, E> ws;
     std::copy_n(state, S, ws.values.data() + final_layout::template offset<final_state>);
     detail::sweep_arrays<E, E> arrays;
