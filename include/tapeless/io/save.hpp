@@ -18,10 +18,17 @@
 // Any failure throws file_error and removes the temporary, so there is never
 // a half-written file at the target, an older file there stays as it was,
 // and no temporary is left behind. docs/io.md has the details.
+//
+// Non-finite parameters: a buffer holding a NaN or an infinity is refused
+// before anything is written or created (file_error, reason write_failed,
+// naming the parameter and the element), since such a file would load
+// without complaint and spread the NaN. Pass `{.allow_non_finite = true}`
+// as the last argument to save it anyway.
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
@@ -41,7 +48,28 @@
 #include <tapeless/io/format.hpp>
 
 namespace tapeless {
+
+struct save_options {
+  bool allow_non_finite = false;  // write NaN and infinities instead of refusing them
+};
+
 namespace detail::params_file {
+
+// Throws file_error naming the first non-finite number of the buffer.
+template <class P>
+void refuse_non_finite(const P& params, const std::string& destination) {
+  const auto* data = params.data();
+  for (const auto& leaf : P::layout_info())
+    for (std::size_t e = 0; e < leaf.size; ++e) {
+      const double v = double(data[leaf.offset + e]);
+      if (!std::isfinite(v))
+        throw file_error(file_error::reason::write_failed,
+                         "tapeless::save: parameter '" + std::string(leaf.name) + "'" +
+                             (leaf.size > 1 ? " element " + std::to_string(e) : std::string()) + " is " +
+                             (std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf") + "; nothing was written to " +
+                             destination + " (save(P, ..., {.allow_non_finite = true}) writes it anyway)");
+    }
+}
 
 // The whole file, checksum included.
 template <class P>
@@ -167,11 +195,12 @@ inline temporary_file create_temporary(const std::filesystem::path& target, cons
 }  // namespace detail::params_file
 
 template <leaf_storage P>
-void save(const P& params, std::ostream& out) {
+void save(const P& params, std::ostream& out, const save_options& options = {}) {
   static_assert(
       detail::params_file::storable<typename P::element_type>,
       "tapeless::save(P, stream) requires a buffer of float or double: files hold IEEE-754 float32 or float64");
   if constexpr (detail::params_file::storable<typename P::element_type>) {
+    if (!options.allow_non_finite) detail::params_file::refuse_non_finite(params, "the stream");
     const auto image = detail::params_file::encode(params);
     out.write(reinterpret_cast<const char*>(image.data()), static_cast<std::streamsize>(image.size()));
     out.flush();
@@ -182,7 +211,7 @@ void save(const P& params, std::ostream& out) {
 }
 
 template <leaf_storage P>
-void save(const P& params, const std::filesystem::path& path) {
+void save(const P& params, const std::filesystem::path& path, const save_options& options = {}) {
   static_assert(detail::params_file::storable<typename P::element_type>,
                 "tapeless::save(P, path) requires a buffer of float or double: files hold IEEE-754 float32 or float64");
   if constexpr (detail::params_file::storable<typename P::element_type>) {
@@ -191,6 +220,7 @@ void save(const P& params, const std::filesystem::path& path) {
     const auto failed = [&](const std::string& what, int error) {
       return file_error(file_error::reason::write_failed, "tapeless::save: " + what + ": " + os_error_text(error));
     };
+    if (!options.allow_non_finite) detail::params_file::refuse_non_finite(params, quoted(path));
     const auto image = detail::params_file::encode(params);
     const std::filesystem::path target = detail::params_file::resolve_links(path);
 
