@@ -19,8 +19,11 @@
 // for your build, e.g. -DTAPELESS_STACK_LIMIT=1048576. Every translation
 // unit of a program must see the same value.
 //
-// jacobian, hessian and the multi-direction jvp (eval/wrt.hpp) have their
-// own larger limit (4 MiB), as they have no engine form yet.
+// hvp and trajectory have no engine form yet: above the limit they do not
+// compile either, and the message says to raise the limit and run them on
+// a thread with a stack that large. jacobian, hessian and the
+// multi-direction jvp (eval/wrt.hpp) have their own larger limit (4 MiB),
+// for the same reason.
 
 #include <cstddef>
 
