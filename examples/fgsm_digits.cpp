@@ -52,7 +52,7 @@ std::vector<float> loss_gradient_signs(const digits_mlp::parameters& P, const da
     std::array<float, classes> one_hot{};
     one_hot[std::size_t(test.labels[i])] = 1;
     const auto r =
-        value_and_grad(digits_mlp::loss, P, wrt_inputs,
+        value_and_grad(digits_mlp::loss, P, wrt_inputs, check_finite,
                        bind<"x">(std::span<const float, features>(test.sample(i), features)), bind<"y">(one_hot));
     const auto dx = r.input_grad.get<"x">();
     // sign(0) = 0: a pixel the loss does not depend on stays where it is.

@@ -76,7 +76,8 @@ std::vector<double> layer_gradient_norms(Loss loss, const Scheme& scheme, const 
   auto p = std::make_unique<P>(), g = std::make_unique<P>();
   init::initialize(*p, scheme, 7);
   auto engine = std::make_unique<batch_engine<Loss, P>>();
-  engine->value_and_grad_into(*p, *g, samples, mean_over_batch, bind<"x">(aos(xs)), bind<"y">(aos(ys)));
+  engine->value_and_grad_into(*p, *g, samples, mean_over_batch, check_finite, bind<"x">(aos(xs)),
+                              bind<"y">(aos(ys)));
   (void)loss;
   std::vector<double> norms;
   for (const auto& n : train::gradient_norms(*g))

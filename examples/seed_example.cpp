@@ -32,7 +32,7 @@ int main() {
   std::cout << "h = " << value(h, P, bind<"x">(xv)) << '\n';
   std::cout << "yhat = " << to_string(value(yhat, P, bind<"x">(xv))) << '\n';
 
-  const auto [L, dP] = value_and_grad(loss, P, bind<"x">(xv), bind<"y">(target));
+  const auto [L, dP] = value_and_grad(loss, P, check_finite, bind<"x">(xv), bind<"y">(target));
   std::cout << "loss = " << to_string(L) << '\n';
   std::cout << "dL/dW1 = " << dP.get<"W1">() << '\n';
   std::cout << "dL/db1 = " << dP.get<"b1">() << '\n';
