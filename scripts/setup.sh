@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   g++ clang-14 meson ninja-build cmake pkg-config python3
   libboost-dev libxsimd-dev doctest-dev libbenchmark-dev libeigen3-dev
+  libclang-rt-14-dev  # the fuzzer runtime of clang++-14 (test/fuzz)
 )
 
 missing=()
