@@ -148,15 +148,32 @@ void check_sample_count(const Data& data, std::size_t n) {
 }
 
 // The bindings among a call's arguments (options such as mean_over_batch
-// left out), as a tuple of references.
+// and check_finite left out), as a tuple of references.
 template <class... A>
-auto filter_bindings(const A&... args) {
+auto bindings_among(const A&... args) {
   return std::tuple_cat([](const auto& a) {
     if constexpr (is_binding<std::remove_cvref_t<decltype(a)>>::value)
       return std::tuple<const std::remove_cvref_t<decltype(a)>&>(a);
     else
       return std::tuple<>();
   }(args)...);
+}
+
+template <class... A>
+struct check_finite_not_supported {
+  static constexpr bool value = false;
+};
+
+// bindings_among for callers that do not honour check_finite (the
+// parallel_batch_engine): passing it there does not compile, rather than
+// being silently ignored.
+template <class... A>
+auto filter_bindings(const A&... args) {
+  if constexpr (wants_check_finite<A...>)
+    static_assert(check_finite_not_supported<A...>::value,
+                  "tapeless: this call does not take check_finite; check the loss and G after it (std::isfinite) "
+                  "and run the samples again through a batch_engine with check_finite to find the node");
+  return bindings_among(args...);
 }
 
 template <class Root, class... B>
@@ -318,7 +335,7 @@ class batch_engine {
   element_type run(const ParamSet& P, ParamSet* G, std::size_t n, const A&... args) {
     constexpr bool mean = (std::is_same_v<A, mean_over_batch_t> || ...);
     constexpr bool check = detail::wants_check_finite<A...>;
-    auto bindings = detail::filter_bindings(args...);
+    auto bindings = detail::bindings_among(args...);
     return std::apply(
         [&](const auto&... b) { return run_bound<Overwrite, check>(P, G, n, mean, b...); }, bindings);
   }
