@@ -22,8 +22,8 @@
 // hvp and trajectory have no engine form yet: above the limit they do not
 // compile either, and the message says to raise the limit and run them on
 // a thread with a stack that large. jacobian, hessian and the
-// multi-direction jvp (eval/wrt.hpp) have their own larger limit (4 MiB),
-// for the same reason.
+// multi-direction jvp (eval/wrt.hpp) have their own larger limit,
+// TAPELESS_JACOBIAN_STACK_LIMIT (4 MiB by default), for the same reason.
 
 #include <cstddef>
 

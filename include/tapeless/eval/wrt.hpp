@@ -144,15 +144,23 @@ struct stack_workspace_too_large {
   static constexpr bool value = false;
 };
 
-// The multi-direction drivers keep their arrays and result on the stack;
-// past this they refuse at compile time rather than overflow it.
-inline constexpr std::size_t stack_limit = std::size_t(4) << 20;
+// The multi-direction drivers (jacobian, hessian, jvp with several
+// directions) keep their arrays and result on the stack; past this they
+// refuse at compile time rather than overflow it. They have no engine form
+// yet, so their limit is larger than TAPELESS_STACK_LIMIT (eval/
+// stack_limit.hpp): TAPELESS_JACOBIAN_STACK_LIMIT, 4 MiB unless defined
+// before the first tapeless header.
+#ifndef TAPELESS_JACOBIAN_STACK_LIMIT
+#define TAPELESS_JACOBIAN_STACK_LIMIT (std::size_t(4) << 20)
+#endif
+inline constexpr std::size_t stack_limit = TAPELESS_JACOBIAN_STACK_LIMIT;
 template <std::size_t Bytes>
 constexpr bool fits_on_stack() {
   if constexpr (Bytes > stack_limit)
     static_assert(stack_workspace_too_large<Bytes>::value,
-                  "tapeless: this call's workspace and result (bytes above) would take more than 4 MiB of stack; "
-                  "differentiate with respect to fewer variables, or use vjp/jvp per direction");
+                  "tapeless: this call's workspace and result (bytes above) would take more stack than "
+                  "TAPELESS_JACOBIAN_STACK_LIMIT (4 MiB by default); differentiate with respect to fewer variables, "
+                  "or use vjp/jvp per direction");
   return Bytes <= stack_limit;
 }
 
