@@ -62,6 +62,14 @@ reg_t<T> zero_reg() {
   return reg_t<T>(typename math::number_parts<T>::element_type(0));
 }
 
+// f.template operator()<k>() for k < N, in order.
+template <std::size_t N, class F>
+TAPELESS_ALWAYS_INLINE inline void static_for(F&& f) {
+  [&]<std::size_t... k>(std::index_sequence<k...>) TAPELESS_ALWAYS_INLINE {
+    (f.template operator()<k>(), ...);
+  }(std::make_index_sequence<N>{});
+}
+
 // Output channels [o0, o0 + RB) at pixels (i, j + jj·1) for jj < RJ,
 // registers [g0, g0 + RG) of each; taps p in [P0, P1), q in [Q0, Q1).
 template <class G, bool Accumulate, std::size_t RB, std::size_t RJ, std::size_t RG, std::size_t P0, std::size_t P1,
@@ -132,25 +140,25 @@ TAPELESS_ALWAYS_INLINE inline void conv_gradient_block(PA* wbar, const T* ybar, 
     const T* xr = xc + (i * S + Pt - P) * W;
     for (std::size_t j = jb; j < je; ++j)
       for (std::size_t g = 0; g < NP::count; ++g) {
-        Reg u[RB], v[CB];
+        // The taps' inputs stay in registers; ȳ streams through one
+        // register per output channel (RB·CB sums + CB + 1 live registers:
+        // loading every ȳ of the block first would need more registers
+        // than AVX-512 has and spill the sums).
+        Reg v[CB];
         for (std::size_t cb = 0; cb < CB; ++cb) {
           v[cb] = NP::get(xr[j * S + Q0 + cb - P], g);
           NP::pin(v[cb]);
         }
         for (std::size_t r = 0; r < RB; ++r) {
-          u[r] = NP::get(ybar[((o0 + r) * G::out_h + i) * Wo + j], g);
-          NP::pin(u[r]);
+          Reg u = NP::get(ybar[((o0 + r) * G::out_h + i) * Wo + j], g);
+          NP::pin(u);
+          for (std::size_t cb = 0; cb < CB; ++cb) math::multiply_add(acc[r * CB + cb], u, v[cb]);
         }
-        for (std::size_t r = 0; r < RB; ++r)
-          for (std::size_t cb = 0; cb < CB; ++cb) math::multiply_add(acc[r * CB + cb], u[r], v[cb]);
       }
-    // Border columns seen by some taps of the block only.
-    for (std::size_t cb = 0; cb < CB; ++cb) {
-      constexpr auto all = [] {
-        std::array<tapeless::detail::index_range, CB> a{};
-        for (std::size_t k = 0; k < CB; ++k) a[k] = col_axis::outputs(Q0 + k);
-        return a;
-      }();
+    // Border columns seen by some taps of the block only (a tap index
+    // known at compile time, so the sums stay in registers).
+    static_for<CB>([&]<std::size_t cb>() TAPELESS_ALWAYS_INLINE {
+      constexpr tapeless::detail::index_range seen = col_axis::outputs(Q0 + cb);
       auto rest = [&](std::size_t from, std::size_t to) TAPELESS_ALWAYS_INLINE {
         for (std::size_t j = from; j < to; ++j)
           for (std::size_t g = 0; g < NP::count; ++g) {
@@ -159,9 +167,9 @@ TAPELESS_ALWAYS_INLINE inline void conv_gradient_block(PA* wbar, const T* ybar, 
               math::multiply_add(acc[r * CB + cb], NP::get(ybar[((o0 + r) * G::out_h + i) * Wo + j], g), v);
           }
       };
-      rest(all[cb].first, std::min(jb, all[cb].last));
-      rest(std::max(je, all[cb].first), all[cb].last);
-    }
+      rest(seen.first, jb < seen.last ? jb : seen.last);
+      rest(je > seen.first ? je : seen.first, seen.last);
+    });
   }
   typename NP::element_type sums[RB * CB];
   NP::template sum_lanes<RB * CB>(acc, sums);
@@ -174,14 +182,6 @@ struct conv_shape : conv_geometry<K, S, P, Out, C, H, W> {
   static constexpr std::size_t kernel = K, stride = S, padding = P, outputs = Out, channels = C, height = H,
                                width = W;
 };
-
-// f.template operator()<k>() for k < N, in order.
-template <std::size_t N, class F>
-TAPELESS_ALWAYS_INLINE inline void static_for(F&& f) {
-  [&]<std::size_t... k>(std::index_sequence<k...>) TAPELESS_ALWAYS_INLINE {
-    (f.template operator()<k>(), ...);
-  }(std::make_index_sequence<N>{});
-}
 
 }  // namespace detail
 
