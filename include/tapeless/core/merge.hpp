@@ -7,12 +7,19 @@
 // op and shape) and of its arguments' hashes, so equal sub-expressions have
 // equal hashes wherever they sit in a list. a's hashes go into a hash table
 // once per graph type and b's are looked up in it, so a merge costs O(m)
-// steps of constant evaluation. Comparing the node types instead
-// costs an overload resolution over the whole list per node, which made a
-// 32-block residual stack take minutes to compile. Two different nodes of
-// one graph with equal hashes stop compilation; for two nodes of different
-// graphs to be merged wrongly, both 64-bit hashes would have to collide at
-// once (probability about 2^-128 per pair).
+// steps of constant evaluation. Looking nodes up by type instead costs an
+// overload resolution over the whole list per node, which made a 32-block
+// residual stack take minutes to compile.
+//
+// A hash hit is only a candidate. It is confirmed exactly: the two nodes
+// must have the same kind, compared by identity (the address of a variable
+// that exists once per kind type, not a hash or a spelling), and their
+// arguments must be the same nodes (positions in the merged list, whose
+// own hits were confirmed before them). Two different nodes with equal
+// hashes, in one graph or across a merge, stop compilation with a message;
+// they are never merged into one. (Confirming by comparing whole node
+// types through a's lookup table instead made a 64-block residual stack
+// take 6 times as long to compile.)
 
 #include <array>
 #include <cstddef>
@@ -42,12 +49,13 @@ struct hash128 {
   friend constexpr bool operator==(hash128, hash128) = default;
 };
 
-// FNV-1a, and a second pass with a different basis and prime.
+// FNV-1a (64-bit prime), and a second pass with another basis, another odd
+// multiplier (the golden-ratio constant) and an added constant.
 constexpr hash128 hash_text(std::string_view text) {
   hash128 h{0xcbf29ce484222325ull, 0x84222325cbf29ce4ull};
   for (char c : text) {
     h.a = (h.a ^ static_cast<unsigned char>(c)) * 0x100000001b3ull;
-    h.b = (h.b ^ static_cast<unsigned char>(c)) * 0x00000100000001b3ull + 0x9e3779b97f4a7c15ull;
+    h.b = (h.b ^ static_cast<unsigned char>(c)) * 0x9e3779b97f4a7c15ull + 0xc2b2ae3d27d4eb4full;
   }
   return h;
 }
@@ -84,6 +92,15 @@ struct node_traits<op_node<Op, S, A...>> {
   static constexpr hash128 kind = kind_hash<op_kind<Op, S>>;
   static constexpr node_args args{sizeof...(A), {A...}};
 };
+
+// A kind's identity: one variable per kind type, so two kinds have the
+// same address exactly when they are the same type.
+template <class Kind>
+inline constexpr char kind_tag = 0;
+template <class N>
+inline constexpr const void* kind_identity = &kind_tag<N>;
+template <class Op, class S, std::size_t... A>
+inline constexpr const void* kind_identity<op_node<Op, S, A...>> = &kind_tag<op_kind<Op, S>>;
 
 template <std::size_t N>
 constexpr std::array<hash128, N> structural_hashes(const std::array<hash128, N>& kinds,
@@ -144,10 +161,12 @@ template <class... N>
 struct graph_hashes<type_list<N...>> {
   static constexpr std::size_t size = sizeof...(N);
   static constexpr std::array<node_args, size> args{node_traits<N>::args...};
+  static constexpr std::array<const void*, size> kinds{kind_identity<N>...};
   static constexpr std::array<hash128, size> hashes =
       structural_hashes(std::array<hash128, size>{node_traits<N>::kind...}, args);
   static constexpr hash_table<size> table = table_of(hashes);
-  static_assert(!table.duplicate, "tapeless internal error: two different nodes have the same hash");
+  static_assert(!table.duplicate, "tapeless: two different nodes have the same 128-bit structural hash, so the graph "
+                                  "cannot be built; please report this expression");
 };
 
 // Where each node of b goes in the merged list, and which are new.
@@ -156,14 +175,30 @@ struct merge_plan {
   std::array<std::size_t, M> position{};  // in the merged list
   std::array<std::size_t, M> added{};     // positions in b of the new nodes
   std::size_t added_count = 0;
+  bool collision = false;  // a hash hit that is a different node
+};
+
+// The nodes' kinds and arguments, for confirming hash hits.
+template <std::size_t N>
+struct node_structure {
+  const std::array<const void*, N>& kinds;
+  const std::array<node_args, N>& args;
 };
 
 template <std::size_t N, std::size_t M>
-constexpr merge_plan<M> plan_merge(const hash_table<N>& a, const std::array<hash128, M>& b) {
+constexpr merge_plan<M> plan_merge(const hash_table<N>& a, node_structure<N> a_nodes, const std::array<hash128, M>& b,
+                                   node_structure<M> b_nodes) {
   merge_plan<M> plan;
   for (std::size_t j = 0; j < M; ++j) {
     const std::size_t found = a.find(b[j]);
     if (found != not_found) {
+      // The same node: same kind, same argument nodes (b's arguments come
+      // before j, so their positions in the merged list are known).
+      const node_args& x = a_nodes.args[found];
+      const node_args& y = b_nodes.args[j];
+      bool same = a_nodes.kinds[found] == b_nodes.kinds[j] && x.count == y.count;
+      for (std::size_t k = 0; same && k < x.count; ++k) same = x.index[k] == plan.position[y.index[k]];
+      plan.collision = plan.collision || !same;
       plan.position[j] = found;
     } else {
       plan.position[j] = N + plan.added_count;
@@ -191,8 +226,14 @@ template <class A, class B>
 struct merge_positions;
 template <class... A, class... B>
 struct merge_positions<type_list<A...>, type_list<B...>> {
+  using a_graph = graph_hashes<type_list<A...>>;
+  using b_graph = graph_hashes<type_list<B...>>;
   static constexpr merge_plan<sizeof...(B)> plan =
-      plan_merge(graph_hashes<type_list<A...>>::table, graph_hashes<type_list<B...>>::hashes);
+      plan_merge(a_graph::table, node_structure<a_graph::size>{a_graph::kinds, a_graph::args}, b_graph::hashes,
+                 node_structure<b_graph::size>{b_graph::kinds, b_graph::args});
+  static_assert(!plan.collision,
+                "tapeless: two different nodes have the same 128-bit structural hash, so the graph cannot be "
+                "built; please report this expression");
   static constexpr std::array<std::size_t, sizeof...(B)> position = plan.position;
 };
 
