@@ -83,6 +83,22 @@ struct bad_lane {
   explicit operator bool() const { return lane != static_cast<std::size_t>(-1); }
 };
 
+// Whether any lane of x holds a NaN or an infinity: x - x is 0 for a
+// finite number and NaN otherwise, so a lane pack's registers are tested
+// with a subtraction each and one comparison, without a store. isnan, not
+// d != d: xsimd 8.1's != on AVX and AVX-512 is an ordered comparison,
+// false for NaN.
+template <class V>
+bool any_non_finite(const V& x) {
+  if constexpr (requires { V::lanes; x.part[0]; }) {
+    auto d = x.part[0] - x.part[0];
+    for (std::size_t k = 1; k < V::parts; ++k) d += x.part[k] - x.part[k];
+    return any(isnan(d));  // xsimd::any and xsimd::isnan, found through the batch
+  } else {
+    return !std::isfinite(x);
+  }
+}
+
 // The first lane below `valid` holding a NaN or infinity: a plain number
 // is one lane, a lane pack has many.
 template <class V>
@@ -112,6 +128,34 @@ std::string node_label() {
     return "op " + op_label<typename N::op>();
 }
 
+// The sweeps call the tests below inline (the in-register batch schedule
+// flattens its whole body, core/attributes.hpp), so each test is a branch
+// on any_non_finite; finding the lane and building the message happen out
+// of line, in a cold function per node that takes the number by value (the
+// sweep's workspace does not escape). With the messages' std::string code
+// flattened into the sweep, g++ 12 took 40 s at -O1 on a small
+// fit_classifier, and over 20 minutes under -fsanitize=address,undefined
+// (points-to analysis of its thousands of address-taken temporaries).
+
+// Throws numeric_error for node K's element `element` when it holds a NaN
+// or infinity in a lane below `valid` (x came here with one in some lane:
+// in a partial batch, maybe only in the unused lanes).
+template <class Root, std::size_t K, class V>
+[[gnu::noinline, gnu::cold]] void report_non_finite_value(V x, std::size_t element, std::size_t valid,
+                                                          std::size_t first) {
+  using N = type_at<K, typename Root::nodes>;
+  const bad_lane bad = first_bad(x, valid);
+  if (!bad) return;
+  const bool per_sample = first != numeric_error::npos && !param_leaf<N>;
+  const std::size_t sample = per_sample ? first + bad.lane : numeric_error::npos;
+  std::string what = "tapeless: non-finite value " + number_string(bad.value) + " at node " + std::to_string(K) +
+                     " of " + std::to_string(Root::size) + " (" + node_label<N>();
+  if (N::shape::size > 1) what += ", element " + std::to_string(element);
+  what += ")";
+  if (per_sample) what += ", sample " + std::to_string(sample);
+  throw numeric_error(what, K, sample, false);
+}
+
 // Tests node K's values (lanes below `valid`; `first` is the batch's sample
 // in lane 0, npos for one sample).
 template <class Root, class ParamSet, std::size_t K, class A>
@@ -119,18 +163,8 @@ void check_node(const A& arrays, std::size_t valid, std::size_t first) {
   using N = type_at<K, typename Root::nodes>;
   if constexpr (!is_constant<N>::value) {
     const auto v = value_view(arrays, location_at<Root, ParamSet, K>{});
-    for (std::size_t e = 0; e < N::shape::size; ++e) {
-      if (const bad_lane bad = first_bad(v[e], valid)) {
-        const bool per_sample = first != numeric_error::npos && !param_leaf<N>;
-        const std::size_t sample = per_sample ? first + bad.lane : numeric_error::npos;
-        std::string what = "tapeless: non-finite value " + number_string(bad.value) + " at node " +
-                           std::to_string(K) + " of " + std::to_string(Root::size) + " (" + node_label<N>();
-        if (N::shape::size > 1) what += ", element " + std::to_string(e);
-        what += ")";
-        if (per_sample) what += ", sample " + std::to_string(sample);
-        throw numeric_error(what, K, sample, false);
-      }
-    }
+    for (std::size_t e = 0; e < N::shape::size; ++e)
+      if (any_non_finite(v[e])) report_non_finite_value<Root, K>(v[e], e, valid, first);
   }
 }
 
@@ -142,26 +176,34 @@ void check_forward_values(const A& arrays, std::size_t valid = 1, std::size_t fi
   }(std::make_index_sequence<Root::size>{});
 }
 
+// Throws numeric_error for a parameter gradient g (a number or a lane pack
+// holding a NaN or infinity; every lane counts).
+template <class V>
+[[noreturn, gnu::noinline, gnu::cold]] void report_non_finite_gradient(V g, std::string_view name, std::size_t size,
+                                                                       std::size_t element, std::size_t first,
+                                                                       std::size_t last) {
+  const bad_lane bad = first_bad(g, static_cast<std::size_t>(-1));
+  std::string what =
+      "tapeless: non-finite gradient " + number_string(bad.value) + " for parameter '" + std::string(name) + "'";
+  if (size > 1) what += " (element " + std::to_string(element) + ")";
+  if (first != numeric_error::npos)
+    what += ", in the samples " + std::to_string(first) + " to " + std::to_string(last);
+  throw numeric_error(what, numeric_error::npos, first, true);
+}
+
 // Every parameter gradient: at(k) is entry k of ParamSet's layout (a
-// number, a lane pack or an accumulator with total()). `samples` is empty
-// for one sample, else the chunk's samples in words.
+// number, a lane pack or an accumulator with total()). [first, last] are
+// the chunk's samples of a batch call (first is npos for one sample).
 template <class ParamSet, class At>
 void check_param_gradient(At at, std::size_t first = numeric_error::npos, std::size_t last = 0) {
   for (const auto& leaf : ParamSet::layout_info())
     for (std::size_t e = 0; e < leaf.size; ++e) {
       const auto& g = at(leaf.offset + e);
-      bad_lane bad;
-      if constexpr (requires { g.total(); })
-        bad = first_bad(g.total(), 1);
-      else
-        bad = first_bad(g, static_cast<std::size_t>(-1));
-      if (bad) {
-        std::string what = "tapeless: non-finite gradient " + number_string(bad.value) + " for parameter '" +
-                           std::string(leaf.name) + "'";
-        if (leaf.size > 1) what += " (element " + std::to_string(e) + ")";
-        if (first != numeric_error::npos)
-          what += ", in the samples " + std::to_string(first) + " to " + std::to_string(last);
-        throw numeric_error(what, numeric_error::npos, first, true);
+      if constexpr (requires { g.total(); }) {
+        const auto total = g.total();
+        if (any_non_finite(total)) report_non_finite_gradient(total, leaf.name, leaf.size, e, first, last);
+      } else {
+        if (any_non_finite(g)) report_non_finite_gradient(g, leaf.name, leaf.size, e, first, last);
       }
     }
 }
