@@ -117,7 +117,10 @@ inline constexpr std::size_t not_found = static_cast<std::size_t>(-1);
 
 // An open-addressing table from hash to position: O(1) lookups at compile
 // time, built in one pass (a sort would cost O(n log n) comparisons of
-// 128-bit keys in the compiler's constant evaluator, per graph).
+// 128-bit keys in the compiler's constant evaluator, per graph). A slot
+// holds a position only; the key is that node's entry in the graph's hash
+// array, passed to find (storing the keys again would double the table's
+// compile-time memory, which grows with every intermediate graph).
 template <std::size_t N>
 struct hash_table {
   static constexpr std::size_t capacity = [] {
@@ -125,23 +128,21 @@ struct hash_table {
     while (c < 2 * N) c *= 2;
     return c;
   }();
-  std::array<hash128, capacity> keys{};
   std::array<std::size_t, capacity> index{};
   bool duplicate = false;  // two nodes of the graph hash alike
 
   constexpr hash_table() { index.fill(not_found); }
 
-  constexpr std::size_t find(hash128 h) const {
+  constexpr std::size_t find(hash128 h, const std::array<hash128, N>& keys) const {
     for (std::size_t slot = h.a & (capacity - 1);; slot = (slot + 1) & (capacity - 1)) {
       if (index[slot] == not_found) return not_found;
-      if (keys[slot] == h) return index[slot];
+      if (keys[index[slot]] == h) return index[slot];
     }
   }
-  constexpr void insert(hash128 h, std::size_t k) {
-    std::size_t slot = h.a & (capacity - 1);
+  constexpr void insert(const std::array<hash128, N>& keys, std::size_t k) {
+    std::size_t slot = keys[k].a & (capacity - 1);
     for (; index[slot] != not_found; slot = (slot + 1) & (capacity - 1))
-      if (keys[slot] == h) duplicate = true;
-    keys[slot] = h;
+      if (keys[index[slot]] == keys[k]) duplicate = true;
     index[slot] = k;
   }
 };
@@ -149,7 +150,7 @@ struct hash_table {
 template <std::size_t N>
 constexpr hash_table<N> table_of(const std::array<hash128, N>& hashes) {
   hash_table<N> table;
-  for (std::size_t k = 0; k < N; ++k) table.insert(hashes[k], k);
+  for (std::size_t k = 0; k < N; ++k) table.insert(hashes, k);
   return table;
 }
 
@@ -165,6 +166,8 @@ struct graph_hashes<type_list<N...>> {
   static constexpr std::array<hash128, size> hashes =
       structural_hashes(std::array<hash128, size>{node_traits<N>::kind...}, args);
   static constexpr hash_table<size> table = table_of(hashes);
+  // The position of the node with hash h, or not_found.
+  static constexpr std::size_t find(hash128 h) { return table.find(h, hashes); }
   static_assert(!table.duplicate, "tapeless: two different nodes have the same 128-bit structural hash, so the graph "
                                   "cannot be built; please report this expression");
 };
@@ -178,19 +181,20 @@ struct merge_plan {
   bool collision = false;  // a hash hit that is a different node
 };
 
-// The nodes' kinds and arguments, for confirming hash hits.
+// A graph's hashes, lookup table, kinds and arguments, for merging.
 template <std::size_t N>
 struct node_structure {
+  const std::array<hash128, N>& hashes;
+  const hash_table<N>& table;
   const std::array<const void*, N>& kinds;
   const std::array<node_args, N>& args;
 };
 
 template <std::size_t N, std::size_t M>
-constexpr merge_plan<M> plan_merge(const hash_table<N>& a, node_structure<N> a_nodes, const std::array<hash128, M>& b,
-                                   node_structure<M> b_nodes) {
+constexpr merge_plan<M> plan_merge(node_structure<N> a_nodes, node_structure<M> b_nodes) {
   merge_plan<M> plan;
   for (std::size_t j = 0; j < M; ++j) {
-    const std::size_t found = a.find(b[j]);
+    const std::size_t found = a_nodes.table.find(b_nodes.hashes[j], a_nodes.hashes);
     if (found != not_found) {
       // The same node: same kind, same argument nodes (b's arguments come
       // before j, so their positions in the merged list are known).
@@ -229,8 +233,8 @@ struct merge_positions<type_list<A...>, type_list<B...>> {
   using a_graph = graph_hashes<type_list<A...>>;
   using b_graph = graph_hashes<type_list<B...>>;
   static constexpr merge_plan<sizeof...(B)> plan =
-      plan_merge(a_graph::table, node_structure<a_graph::size>{a_graph::kinds, a_graph::args}, b_graph::hashes,
-                 node_structure<b_graph::size>{b_graph::kinds, b_graph::args});
+      plan_merge(node_structure<a_graph::size>{a_graph::hashes, a_graph::table, a_graph::kinds, a_graph::args},
+                 node_structure<b_graph::size>{b_graph::hashes, b_graph::table, b_graph::kinds, b_graph::args});
   static_assert(!plan.collision,
                 "tapeless: two different nodes have the same 128-bit structural hash, so the graph cannot be "
                 "built; please report this expression");
