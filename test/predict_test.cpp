@@ -3,8 +3,11 @@
 // sample, at every tail size, in every input and output layout; size
 // mistakes throw before anything is written.
 
+#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include <doctest/doctest.h>
@@ -108,4 +111,68 @@ TEST_CASE("batch inference: wrong sizes throw shape_error naming the binding or 
   CHECK_THROWS_WITH_AS(predictor.value_into(P, huge, out, bind<"x">(xs)), doctest::Contains("needs more than"),
                        shape_error);
   untouched();
+}
+
+// NaN must come out of max, min, logsumexp and max pooling on SIMD lanes as
+// it does for one sample: their rules test `v != v`, which must be true for
+// a NaN lane (xsimd's != on AVX and AVX-512 is an ordered comparison, false
+// when either side is NaN; lane_pack's is not).
+template <class E>
+std::vector<E> with_nans(std::size_t n, std::size_t size, std::size_t seed) {
+  std::mt19937 rng{static_cast<unsigned>(seed)};
+  std::uniform_real_distribution<double> u(-2, 2);
+  std::vector<E> xs(n * size);
+  for (E& x : xs) x = E(u(rng));
+  for (std::size_t s = 0; s < n; ++s)
+    if ((s + seed) % 3 == 0) xs[s * size + (s + seed) % size] = std::numeric_limits<E>::quiet_NaN();
+  return xs;
+}
+
+template <class E, class Root, class OneSample, class... Bindings>
+void check_like_one_sample(const char* op, Root f, std::size_t n, OneSample one_sample, const Bindings&... batch) {
+  CAPTURE(std::string(op));
+  constexpr std::size_t k = Root::shape::size;
+  params<Root, E> P;
+  std::vector<E> out(n * k, E(-99));
+  value_batch_into(f, P, n, aos_out(out), batch...);
+  for (std::size_t s = 0; s < n; ++s) {
+    const auto v = one_sample(P, s);
+    for (std::size_t e = 0; e < k; ++e) {
+      CAPTURE(s);
+      CAPTURE(e);
+      E want;
+      if constexpr (k == 1)
+        want = E(v);
+      else
+        want = E(v[e]);
+      CHECK(std::isnan(out[s * k + e]) == std::isnan(want));
+      if (!std::isnan(want)) CHECK(out[s * k + e] == doctest::Approx(want).epsilon(1e-6));
+    }
+  }
+}
+
+TEST_CASE_TEMPLATE("NaN comes out of max, min, logsumexp and max pooling on lanes as for one sample", E, float,
+                   double) {
+  constexpr auto a = input<"a", vec<4>>;
+  constexpr auto b = input<"b", vec<4>>;
+  constexpr auto img = input<"img", image<1, 2, 4>>;
+  for (std::size_t n : {std::size_t(1), std::size_t(7), std::size_t(37)}) {
+    CAPTURE(n);
+    const std::vector<E> as = with_nans<E>(n, 4, 1), bs = with_nans<E>(n, 4, 2), imgs = with_nans<E>(n, 8, 3);
+    auto ab = [&](auto f) {
+      return [&, f](const auto& P, std::size_t s) {
+        return value(f, P, bind<"a">(std::span<const E, 4>(&as[s * 4], 4)),
+                     bind<"b">(std::span<const E, 4>(&bs[s * 4], 4)));
+      };
+    };
+    check_like_one_sample<E>("max", max(a, b), n, ab(max(a, b)), bind<"a">(aos(as)), bind<"b">(aos(bs)));
+    check_like_one_sample<E>("min", min(a, b), n, ab(min(a, b)), bind<"a">(aos(as)), bind<"b">(aos(bs)));
+    check_like_one_sample<E>("logsumexp", logsumexp(a - b), n, ab(logsumexp(a - b)), bind<"a">(aos(as)), bind<"b">(aos(bs)));
+    check_like_one_sample<E>(
+        "max_pool2d", max_pool2d<2>(img), n,
+        [&](const auto& P, std::size_t s) {
+          return value(max_pool2d<2>(img), P, bind<"img">(std::span<const E, 8>(&imgs[s * 8], 8)));
+        },
+        bind<"img">(aos(imgs)));
+  }
 }

@@ -110,6 +110,7 @@ struct dual {
   friend auto operator>=(const dual& a, const dual& b) { return a.value >= b.value; }
   friend auto operator==(const dual& a, const dual& b) { return a.value == b.value; }
   friend auto operator!=(const dual& a, const dual& b) { return a.value != b.value; }
+  friend auto isnan(const dual& a) { return math::isnan(a.value); }
   template <detail::dual_operand<V> S>
   friend auto operator<(const dual& a, const S& s) {
     return a.value < V(s);

@@ -50,6 +50,10 @@ template <class M, class T>
 auto call_select(const M& mask, const T& a, const T& b) -> decltype(select(mask, a, b)) {
   return select(mask, a, b);
 }
+template <class T>
+auto call_isnan(const T& x) -> decltype(isnan(x)) {
+  return isnan(x);
+}
 }  // namespace tapeless::detail::adl
 
 namespace tapeless::math {
@@ -123,6 +127,18 @@ void multiply_add(D& acc, const A& a, const B& b) {
     acc += a * b;
   else
     acc = detail::adl::call_fma(a, b, acc);
+}
+
+// Whether x is NaN (a mask, lane by lane, for SIMD numbers). The rules use
+// this, not `x != x`: xsimd's != is an ordered comparison on AVX and
+// AVX-512 (false when either side is NaN). A number type without an isnan
+// of its own (found by ADL) falls back to x != x.
+template <class T>
+auto isnan(const T& x) {
+  if constexpr (builtin_float<T> || !requires { detail::adl::call_isnan(x); })
+    return x != x;
+  else
+    return detail::adl::call_isnan(x);
 }
 
 // mask ? a : b, lane by lane for SIMD masks.

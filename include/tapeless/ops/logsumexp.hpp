@@ -21,7 +21,7 @@ struct logsumexp_op : structural {
     using T = std::remove_cvref_t<decltype(x[0])>;
     T m = x[0];
     // select keeps a NaN that is already in m, and takes one from x[k].
-    for (std::size_t k = 1; k < X::size(); ++k) m = math::select(x[k] > m || x[k] != x[k], T(x[k]), m);
+    for (std::size_t k = 1; k < X::size(); ++k) m = math::select(x[k] > m || math::isnan(x[k]), T(x[k]), m);
     T total = math::exp(T(x[0]) - m);
     for (std::size_t k = 1; k < X::size(); ++k) total += math::exp(T(x[k]) - m);
     y[0] = m + math::log(total);

@@ -13,7 +13,7 @@
 namespace tapeless {
 
 struct max_op : binary_elementwise {
-  static auto value(const auto& a, const auto& b) { return math::select(a < b || b != b, b, a); }
+  static auto value(const auto& a, const auto& b) { return math::select(a < b || math::isnan(b), b, a); }
 
   // g times ∂max/∂(first) for first vs second.
   static auto route(const auto& first, const auto& second, const auto& g) {

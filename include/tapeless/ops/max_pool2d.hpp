@@ -38,7 +38,7 @@ struct max_pool2d_op : structural {
   // Whether window element v may be the arg-max of a window whose maximum is m.
   template <class T>
   static auto candidate(const T& v, const T& m) {
-    return v == m || v != v;
+    return v == m || math::isnan(v);
   }
 
   template <class Y, class X>
@@ -53,7 +53,7 @@ struct max_pool2d_op : structural {
           // m and then stays, since nothing compares greater than it.
           for (std::size_t k = 1; k < K * K; ++k) {
             const T v = T(x[at<X>(c, i, j, k)]);
-            m = math::select(v > m || v != v, v, m);
+            m = math::select(v > m || math::isnan(v), v, m);
           }
           y[out++] = m;
         }

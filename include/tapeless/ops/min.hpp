@@ -10,7 +10,7 @@
 namespace tapeless {
 
 struct min_op : binary_elementwise {
-  static auto value(const auto& a, const auto& b) { return math::select(b < a || b != b, b, a); }
+  static auto value(const auto& a, const auto& b) { return math::select(b < a || math::isnan(b), b, a); }
 
   // g times ∂min/∂(first) for first vs second.
   static auto route(const auto& first, const auto& second, const auto& g) {

@@ -195,8 +195,17 @@ struct lane_pack {
   friend mask_type operator==(const lane_pack& a, const lane_pack& b) {
     return compare([](auto x, auto y) { return x == y; }, a, b);
   }
+  // Unordered, as for plain numbers (true when either side is NaN): the
+  // rules spot a NaN with `v != v`. xsimd's != is an ordered comparison on
+  // AVX and AVX-512 (false for NaN), so it is not used here.
   friend mask_type operator!=(const lane_pack& a, const lane_pack& b) {
-    return compare([](auto x, auto y) { return x != y; }, a, b);
+    return compare([](auto x, auto y) { return !(x == y); }, a, b);
+  }
+  // NaN lanes (math::isnan).
+  friend mask_type isnan(const lane_pack& a) {
+    mask_type r;
+    for (std::size_t k = 0; k < K; ++k) r.part[k] = xsimd::isnan(a.part[k]);
+    return r;
   }
 
   // Found by argument-dependent lookup from tapeless::math.
