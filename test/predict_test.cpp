@@ -113,10 +113,11 @@ TEST_CASE("batch inference: wrong sizes throw shape_error naming the binding or 
   untouched();
 }
 
-// NaN must come out of max, min, logsumexp and max pooling on SIMD lanes as
-// it does for one sample: their rules test `v != v`, which must be true for
-// a NaN lane (xsimd's != on AVX and AVX-512 is an ordered comparison, false
-// when either side is NaN; lane_pack's is not).
+// NaN must come out of max, min and max pooling on SIMD lanes as it does
+// for one sample: their rules test math::isnan (xsimd::isnan on registers).
+// With `v != v` instead they dropped NaN on AVX and AVX-512, where xsimd's
+// != is an ordered comparison (false when either side is NaN). logsumexp
+// is checked for agreement only: its sum carries a NaN either way.
 template <class E>
 std::vector<E> with_nans(std::size_t n, std::size_t size, std::size_t seed) {
   std::mt19937 rng{static_cast<unsigned>(seed)};

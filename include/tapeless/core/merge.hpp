@@ -99,6 +99,18 @@ template <class Kind>
 inline constexpr char kind_tag = 0;
 template <class N>
 inline constexpr const void* kind_identity = &kind_tag<N>;
+
+// Whether two kind identities are the same. Equal addresses always compare
+// equal in a constant expression; g++ 12 refuses to compare different ones
+// when it keeps null-pointer checks (-fsanitize=undefined or =null,
+// -fno-delete-null-pointer-checks: an inline variable might be null to it),
+// so a comparison it cannot fold means two different kinds.
+constexpr bool same_kind(const void* x, const void* y) {
+#if defined(__GNUC__) && !defined(__clang__)
+  if (!__builtin_constant_p(x == y)) return false;
+#endif
+  return x == y;
+}
 template <class Op, class S, std::size_t... A>
 inline constexpr const void* kind_identity<op_node<Op, S, A...>> = &kind_tag<op_kind<Op, S>>;
 
@@ -200,7 +212,7 @@ constexpr merge_plan<M> plan_merge(node_structure<N> a_nodes, node_structure<M> 
       // before j, so their positions in the merged list are known).
       const node_args& x = a_nodes.args[found];
       const node_args& y = b_nodes.args[j];
-      bool same = a_nodes.kinds[found] == b_nodes.kinds[j] && x.count == y.count;
+      bool same = same_kind(a_nodes.kinds[found], b_nodes.kinds[j]) && x.count == y.count;
       for (std::size_t k = 0; same && k < x.count; ++k) same = x.index[k] == plan.position[y.index[k]];
       plan.collision = plan.collision || !same;
       plan.position[j] = found;

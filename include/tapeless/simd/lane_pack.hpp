@@ -195,9 +195,10 @@ struct lane_pack {
   friend mask_type operator==(const lane_pack& a, const lane_pack& b) {
     return compare([](auto x, auto y) { return x == y; }, a, b);
   }
-  // Unordered, as for plain numbers (true when either side is NaN): the
-  // rules spot a NaN with `v != v`. xsimd's != is an ordered comparison on
-  // AVX and AVX-512 (false for NaN), so it is not used here.
+  // Unordered, as for plain numbers (true when either side is NaN), so !=
+  // means the same on lanes as for one sample. xsimd's != is an ordered
+  // comparison on AVX and AVX-512 (false for NaN), so it is not used here.
+  // (The rules test NaN with math::isnan.)
   friend mask_type operator!=(const lane_pack& a, const lane_pack& b) {
     return compare([](auto x, auto y) { return !(x == y); }, a, b);
   }
