@@ -177,3 +177,28 @@ TEST_CASE_TEMPLATE("NaN comes out of max, min, logsumexp and max pooling on lane
         bind<"img">(aos(imgs)));
   }
 }
+
+// The gradient of max pooling goes to a window's first NaN, on lanes as for
+// one sample: the batch engine's parameter gradient (summed over samples)
+// against the sum of one-sample gradients, with NaN in some samples.
+TEST_CASE_TEMPLATE("max_pool2d routes the gradient to the first NaN on lanes as for one sample", E, float, double) {
+  constexpr auto img = input<"img", image<1, 2, 4>>;
+  constexpr auto shift = param<"shift", image<1, 2, 4>>;
+  constexpr auto loss = sum(max_pool2d<2>(img + shift));
+  using Loss = decltype(loss);
+  for (std::size_t n : {std::size_t(1), std::size_t(7), std::size_t(37)}) {
+    CAPTURE(n);
+    const std::vector<E> imgs = with_nans<E>(n, 8, 3);
+    params<Loss, E> P, G, G_one;
+    P.fill(E(0.25));
+    G_one.fill(E(0));
+    for (std::size_t s = 0; s < n; ++s)
+      value_and_grad_accumulate(loss, P, G_one, bind<"img">(std::span<const E, 8>(&imgs[s * 8], 8)));
+    batch_engine<Loss, params<Loss, E>> engine;
+    engine.value_and_grad_into(P, G, n, bind<"img">(aos(imgs)));
+    for (std::size_t k = 0; k < 8; ++k) {
+      CAPTURE(k);
+      CHECK(G.data()[k] == G_one.data()[k]);  // counts of windows: exact
+    }
+  }
+}
