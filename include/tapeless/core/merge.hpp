@@ -99,6 +99,8 @@ template <class Kind>
 inline constexpr char kind_tag = 0;
 template <class N>
 inline constexpr const void* kind_identity = &kind_tag<N>;
+template <class Op, class S, std::size_t... A>
+inline constexpr const void* kind_identity<op_node<Op, S, A...>> = &kind_tag<op_kind<Op, S>>;
 
 // Whether two kind identities are the same. Equal addresses always compare
 // equal in a constant expression; g++ 12 refuses to compare different ones
@@ -111,8 +113,6 @@ constexpr bool same_kind(const void* x, const void* y) {
 #endif
   return x == y;
 }
-template <class Op, class S, std::size_t... A>
-inline constexpr const void* kind_identity<op_node<Op, S, A...>> = &kind_tag<op_kind<Op, S>>;
 
 template <std::size_t N>
 constexpr std::array<hash128, N> structural_hashes(const std::array<hash128, N>& kinds,
