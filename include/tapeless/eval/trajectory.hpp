@@ -48,6 +48,7 @@
 #include <tapeless/core/params.hpp>
 #include <tapeless/core/workspace.hpp>
 #include <tapeless/eval/api.hpp>
+#include <tapeless/eval/scan.hpp>
 #include <tapeless/eval/stack_limit.hpp>
 #include <tapeless/eval/sweep.hpp>
 #include <tapeless/ops/add.hpp>
@@ -203,8 +204,8 @@ class trajectory_problem {
   // k steps' node values.
   static constexpr std::size_t buffer_size(std::size_t steps, checkpoints plan = {}) {
     if (steps == 0) return 0;
-    const std::size_t k = stretch_length(steps, plan);
-    return ((steps + k - 1) / k - 1) * S + k * slots;
+    const detail::scan_plan scan = detail::scan_plan::of(steps, plan.every);
+    return scan.saved_states() * S + scan.every * slots;
   }
   // Node values of one step (the unit of the stored trajectory).
   static constexpr std::size_t numbers_per_step = slots;
@@ -266,7 +267,7 @@ class trajectory_problem {
     if (!gradient.initial_state.empty())
       detail::check_size("the initial-state gradient", gradient.initial_state.size(), S);
     if (!gradient.states.empty()) detail::check_size("the states output", gradient.states.size(), (T + 1) * S);
-    const std::size_t k = stretch_length(T, plan);
+    const std::size_t k = detail::scan_plan::of(T, plan.every).every;
     const std::size_t needed = buffer_size(T, plan);
     if (buffer.size() < needed)
       throw shape_error("tapeless: trajectory: the buffer has " + std::to_string(buffer.size()) + " numbers; " +
@@ -280,21 +281,25 @@ class trajectory_problem {
       gradient.params->fill(E(0));
       dP = gradient.params->data();
     }
-    const std::size_t stretches = T == 0 ? 0 : (T + k - 1) / k;
-    E* saved_states = buffer.data();                                                 // states at t = k, 2k, …
-    E* stretch_values = buffer.data() + (stretches == 0 ? 0 : (stretches - 1) * S);  // k steps' node values
-    auto step_values = [&](std::size_t t) { return stretch_values + (t % k) * slots; };
+    const detail::scan_plan scan = detail::scan_plan::of(T, plan.every);
+    E* saved_states = buffer.data();                             // states at t = k, 2k, …
+    E* stretch_values = buffer.data() + scan.saved_states() * S;  // k steps' node values
+    auto step_values = [&](std::size_t slot) { return stretch_values + slot * slots; };
 
-    // Forward: the rollout, keeping a checkpoint at the start of each
-    // stretch; the last stretch's node values stay in the buffer.
+    // Forward: the rollout (detail::scan_forward keeps the checkpoints; the
+    // last stretch's node values stay in the buffer).
     std::array<E, S> state{};
     std::copy(s0.begin(), s0.end(), state.begin());
-    for (std::size_t t = 0; t < T; ++t) {
-      if (t % k == 0 && t > 0) std::copy(state.begin(), state.end(), saved_states + (t / k - 1) * S);
+    auto save = [&](std::size_t c) { std::copy(state.begin(), state.end(), saved_states + c * S); };
+    auto advance = [&](std::size_t t, std::size_t slot) {
+      const E cost = forward_step(step_values(slot), P, state.data(), controls.data() + t * U);
+      std::copy_n(next_state(step_values(slot)), S, state.begin());
+      return cost;
+    };
+    detail::scan_forward(scan, save, [&](std::size_t t, std::size_t slot) {
       if (!gradient.states.empty()) std::copy(state.begin(), state.end(), gradient.states.begin() + t * S);
-      out.cost += forward_step(step_values(t), P, state.data(), controls.data() + t * U);
-      std::copy_n(next_state(step_values(t)), S, state.begin());
-    }
+      out.cost += advance(t, slot);
+    });
     if (!gradient.states.empty()) std::copy(state.begin(), state.end(), gradient.states.begin() + T * S);
     out.step_evaluations = T;
 
@@ -302,33 +307,19 @@ class trajectory_problem {
     std::array<E, S> lambda{};
     if constexpr (has_final) out.cost += final_cost<WithParams>(P, state.data(), lambda.data(), dP);
 
-    // Reverse, stretch by stretch from the last.
+    // Reverse, stretch by stretch from the last, recomputing a stretch's
+    // node values from its checkpoint when they were not kept.
     std::array<E, U> d_control{};
-    for (std::size_t c = stretches; c-- > 0;) {
-      const std::size_t first = c * k, end = std::min(T, first + k);
-      if (c + 1 < stretches) {
-        // Recompute this stretch's node values from its checkpoint.
-        std::copy_n(c == 0 ? s0.data() : saved_states + (c - 1) * S, S, state.begin());
-        for (std::size_t t = first; t < end; ++t) {
-          forward_step(step_values(t), P, state.data(), controls.data() + t * U);
-          std::copy_n(next_state(step_values(t)), S, state.begin());
-        }
-        out.step_evaluations += end - first;
-      }
-      for (std::size_t t = end; t-- > first;) {
-        reverse_step<WithParams>(step_values(t), P, lambda.data(), dP, d_control.data());
-        if (!gradient.controls.empty())
-          std::copy(d_control.begin(), d_control.end(), gradient.controls.begin() + t * U);
-      }
-    }
+    auto restore = [&](std::size_t c) {
+      std::copy_n(c == 0 ? s0.data() : saved_states + (c - 1) * S, S, state.begin());
+    };
+    auto back = [&](std::size_t t, std::size_t slot) {
+      reverse_step<WithParams>(step_values(slot), P, lambda.data(), dP, d_control.data());
+      if (!gradient.controls.empty()) std::copy(d_control.begin(), d_control.end(), gradient.controls.begin() + t * U);
+    };
+    out.step_evaluations += detail::scan_reverse(scan, restore, advance, back);
     if (!gradient.initial_state.empty()) std::copy(lambda.begin(), lambda.end(), gradient.initial_state.begin());
     return out;
-  }
-
-  // Steps per stretch between checkpoints: k, or T when every step is kept.
-  static constexpr std::size_t stretch_length(std::size_t steps, checkpoints plan) {
-    const std::size_t T = std::max<std::size_t>(steps, 1);
-    return plan.every == 0 ? T : std::min(plan.every, T);
   }
 
   template <class PS>
