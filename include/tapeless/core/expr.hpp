@@ -44,6 +44,21 @@ struct param_t {
   using shape = Shape;
 };
 
+// The parameters of N blocks of a loop body (repeat, ops/repeat.hpp):
+// BodyParams (the body's own parameter leaves, BlockSize numbers) once per
+// block, block after block. It is one leaf of the graph, so the graph's
+// type does not grow with N; parameter buffers show it to users as N times
+// the body's named parameters ("block3.W": the name, the block's index,
+// then the body parameter's name).
+template <class Name, std::size_t Blocks, class BodyParams, std::size_t BlockSize>
+struct param_stack_t {
+  using name = Name;
+  using body_params = BodyParams;
+  static constexpr std::size_t blocks = Blocks;
+  static constexpr std::size_t block_size = BlockSize;
+  using shape = mat<Blocks, BlockSize>;
+};
+
 // A compile-time scalar Num/Den (already reduced).
 template <std::intmax_t Num, std::intmax_t Den>
 struct constant_t {
@@ -102,6 +117,12 @@ template <class N>
 struct is_param : std::false_type {};
 template <class Name, class S>
 struct is_param<param_t<Name, S>> : std::true_type {};
+template <class Name, std::size_t N, class B, std::size_t Size>
+struct is_param<param_stack_t<Name, N, B, Size>> : std::true_type {};
+template <class N>
+struct is_param_stack : std::false_type {};
+template <class Name, std::size_t N, class B, std::size_t Size>
+struct is_param_stack<param_stack_t<Name, N, B, Size>> : std::true_type {};
 template <class N>
 struct is_constant : std::false_type {};
 template <std::intmax_t Num, std::intmax_t Den>

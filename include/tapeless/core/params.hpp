@@ -14,10 +14,6 @@
 #include <string_view>
 #include <type_traits>
 
-#include <boost/hana/for_each.hpp>
-#include <boost/hana/tuple.hpp>
-#include <boost/hana/type.hpp>
-
 #include <tapeless/core/expr.hpp>
 #include <tapeless/core/graph.hpp>
 #include <tapeless/core/tensor.hpp>
@@ -36,12 +32,156 @@ struct leaf_info {
 
 namespace detail {
 
-template <std::size_t N>
-constexpr std::array<leaf_info, N> with_offsets(std::array<leaf_info, N> infos,
-                                                const std::array<std::size_t, N + 1>& offsets) {
-  for (std::size_t i = 0; i < N; ++i) infos[i].offset = offsets[i];
-  return infos;
+template <class Shape>
+constexpr std::array<std::size_t, 3> dims_of() {
+  if constexpr (Shape::rank == 0)
+    return {1, 1, 1};
+  else if constexpr (Shape::rank == 1)
+    return {Shape::size, 1, 1};
+  else if constexpr (Shape::rank == 2)
+    return {Shape::rows, Shape::cols, 1};
+  else
+    return {Shape::dims[0], Shape::dims[1], Shape::dims[2]};
 }
+
+// ---- named entries -------------------------------------------------------
+//
+// What users see of a buffer: one named, shaped entry per leaf, except that
+// a parameter stack (a repeat's N blocks, core/expr.hpp) shows N times its
+// body's entries, named "<stack name><block index>.<body entry name>" (no
+// second dot when the body's name starts with one: a body layer named ""
+// gives "block3.W"). Stacks nest ("stage1.block3.W").
+
+template <class L>
+struct entry_count {
+  static constexpr std::size_t value = 1;
+};
+template <class Leaves>
+struct entries_of;
+template <class... L>
+struct entries_of<type_list<L...>> {
+  static constexpr std::array<std::size_t, sizeof...(L) + 1> first = prefix_sums(std::array<std::size_t, sizeof...(L)>{
+      entry_count<L>::value...});
+  static constexpr std::size_t count = first[sizeof...(L)];
+};
+template <class Name, std::size_t N, class B, std::size_t Size>
+struct entry_count<param_stack_t<Name, N, B, Size>> {
+  static constexpr std::size_t value = N * entries_of<B>::count;
+};
+
+// A name under construction, in constant evaluation.
+struct entry_name {
+  static constexpr std::size_t capacity = 512;
+  std::array<char, capacity> chars{};
+  std::size_t size = 0;
+
+  constexpr void append(std::string_view text) {
+    for (char c : text) chars[size++] = c;
+  }
+  constexpr void append_index(std::size_t i) {
+    std::size_t digits = 1;
+    for (std::size_t r = i; r >= 10; r /= 10) ++digits;
+    for (std::size_t d = 0, r = i; d < digits; ++d, r /= 10) chars[size + digits - 1 - d] = char('0' + r % 10);
+    size += digits;
+  }
+  // prefix, then name, with a dot between them unless name starts with one.
+  constexpr void append_part(std::string_view name) {
+    if (size > 0 && !(name.size() > 0 && name[0] == '.')) append(".");
+    append(name);
+  }
+  constexpr std::string_view view() const { return {chars.data(), size}; }
+};
+
+// Calls f(name, info) for every entry of Leaves, in buffer order, under
+// `prefix` and at buffer offset `base`.
+template <class Leaves, class F>
+constexpr void visit_entries(const entry_name& prefix, std::size_t base, F& f);
+template <class L, class F>
+constexpr void visit_entry(const entry_name& prefix, std::size_t offset, F& f) {
+  if constexpr (is_param_stack<L>::value) {
+    for (std::size_t i = 0; i < L::blocks; ++i) {
+      entry_name block = prefix;
+      block.append_part(L::name::view());
+      block.append_index(i);
+      visit_entries<typename L::body_params>(block, offset + i * L::block_size, f);
+    }
+  } else {
+    entry_name name = prefix;
+    name.append_part(L::name::view());
+    f(name, leaf_info{{}, offset, L::shape::size, L::shape::rank, dims_of<typename L::shape>()});
+  }
+}
+template <class Leaves, class F>
+constexpr void visit_entries(const entry_name& prefix, std::size_t base, F& f) {
+  [&]<class... L, std::size_t... K>(type_list<L...>, std::index_sequence<K...>) {
+    constexpr std::array<std::size_t, sizeof...(L) + 1> offsets =
+        prefix_sums(std::array<std::size_t, sizeof...(L)>{L::shape::size...});
+    (visit_entry<L>(prefix, base + offsets[K], f), ...);
+  }(Leaves{}, std::make_index_sequence<Leaves::size>{});
+}
+
+// Every entry's name, packed, and its leaf_info pointing into them.
+template <class Leaves>
+struct entry_table {
+  static constexpr std::size_t count = entries_of<Leaves>::count;
+  static constexpr std::size_t chars = [] {
+    std::size_t total = 0;
+    auto f = [&](const entry_name& name, const leaf_info&) { total += name.size; };
+    visit_entries<Leaves>(entry_name{}, 0, f);
+    return total;
+  }();
+  struct packed {
+    std::array<char, chars + 1> names{};
+    std::array<std::size_t, count + 1> begin{};
+    std::array<leaf_info, count> infos{};
+  };
+  static constexpr packed data = [] {
+    packed out;
+    std::size_t e = 0, at = 0;
+    auto f = [&](const entry_name& name, const leaf_info& info) {
+      for (std::size_t c = 0; c < name.size; ++c) out.names[at + c] = name.chars[c];
+      out.begin[e] = at;
+      out.infos[e++] = info;
+      at += name.size;
+    };
+    visit_entries<Leaves>(entry_name{}, 0, f);
+    out.begin[count] = at;
+    return out;
+  }();
+  static constexpr std::array<leaf_info, count> infos = [] {
+    std::array<leaf_info, count> out = data.infos;
+    for (std::size_t e = 0; e < count; ++e)
+      out[e].name = std::string_view(data.names.data() + data.begin[e], data.begin[e + 1] - data.begin[e]);
+    return out;
+  }();
+  // The entry called `name`, or count.
+  static constexpr std::size_t find(std::string_view name) {
+    for (std::size_t e = 0; e < count; ++e)
+      if (infos[e].name == name) return e;
+    return count;
+  }
+};
+
+// The parameter leaf (never a stack) behind entry J of Leaves.
+template <class Leaves, std::size_t J>
+struct entry_leaf;
+template <class L, std::size_t J>
+struct entry_leaf_in {
+  using type = L;
+};
+template <class Name, std::size_t N, class B, std::size_t Size, std::size_t J>
+struct entry_leaf_in<param_stack_t<Name, N, B, Size>, J> {
+  using type = typename entry_leaf<B, J % entries_of<B>::count>::type;
+};
+template <class... L, std::size_t J>
+struct entry_leaf<type_list<L...>, J> {
+  static constexpr std::size_t k = [] {
+    std::size_t i = 0;
+    while (entries_of<type_list<L...>>::first[i + 1] <= J) ++i;
+    return i;
+  }();
+  using type = typename entry_leaf_in<type_at<k, type_list<L...>>, J - entries_of<type_list<L...>>::first[k]>::type;
+};
 
 template <class Leaves>
 struct leaf_layout;
@@ -51,23 +191,6 @@ struct leaf_layout<type_list<L...>> {
   static constexpr std::array<std::size_t, count + 1> offsets =
       prefix_sums(std::array<std::size_t, count>{L::shape::size...});
   static constexpr std::size_t size = offsets[count];
-
-  template <class Shape>
-  static constexpr std::array<std::size_t, 3> dims_of() {
-    if constexpr (Shape::rank == 0)
-      return {1, 1, 1};
-    else if constexpr (Shape::rank == 1)
-      return {Shape::size, 1, 1};
-    else if constexpr (Shape::rank == 2)
-      return {Shape::rows, Shape::cols, 1};
-    else
-      return {Shape::dims[0], Shape::dims[1], Shape::dims[2]};
-  }
-
-  static constexpr std::array<leaf_info, count> infos = with_offsets(
-      std::array<leaf_info, count>{leaf_info{L::name::view(), 0, L::shape::size, L::shape::rank,
-                                             dims_of<typename L::shape>()}...},
-      offsets);
 };
 
 // A flat buffer with one region per leaf of `Leaves`.
@@ -80,9 +203,12 @@ class leaf_buffer {
   using element_type = E;
 
   static constexpr std::size_t size() noexcept { return layout::size; }
-  static constexpr std::size_t leaf_count() noexcept { return layout::count; }
-  // Name, offset and shape of every leaf, in buffer order.
-  static constexpr const std::array<leaf_info, layout::count>& layout_info() noexcept { return layout::infos; }
+  // Named entries: one per parameter, a repeat's per block (see entry_table).
+  static constexpr std::size_t leaf_count() noexcept { return entries_of<Leaves>::count; }
+  // Name, offset and shape of every named entry, in buffer order.
+  static constexpr const std::array<leaf_info, entries_of<Leaves>::count>& layout_info() noexcept {
+    return entry_table<Leaves>::infos;
+  }
 
   template <class Leaf>
   static constexpr bool holds = list_contains<Leaf, Leaves>;
@@ -105,21 +231,15 @@ class leaf_buffer {
 
   void fill(E v) noexcept { storage_.fill(v); }
 
-  // Calls f(name, view) for every leaf in buffer order: name is a
-  // std::string_view, view a tensor_view of the leaf's shape.
+  // Calls f(name, view) for every named entry in buffer order: name is a
+  // std::string_view, view a tensor_view of the entry's shape.
   template <class F>
   void for_each(F&& f) {
-    boost::hana::for_each(leaf_types(), [&](auto t) {
-      using leaf = typename decltype(t)::type;
-      f(leaf::name::view(), view<leaf>());
-    });
+    visit_views<Leaves>(storage_.data(), 0, f);
   }
   template <class F>
   void for_each(F&& f) const {
-    boost::hana::for_each(leaf_types(), [&](auto t) {
-      using leaf = typename decltype(t)::type;
-      f(leaf::name::view(), view<leaf>());
-    });
+    visit_views<Leaves>(storage_.data(), 0, f);
   }
 
   // The region of one leaf, by leaf type.
@@ -138,24 +258,28 @@ class leaf_buffer {
   // otherwise. A name the buffer does not have is a compile-time error. On
   // a temporary buffer (`value_and_grad(...).grad.get<"W">()`) the result
   // is a copy (a number or a tensor), never a view into the dying buffer.
+  //
+  // A repeat's block parameters are found by their entry names
+  // (`P.get<"block3.W">()`); the whole stack by the repeat's name.
   template <fixed_string Name>
   decltype(auto) get() & noexcept {
-    return get_impl<typename leaf_named<Leaves, name_of<Name>>::type>(*this);
+    return get_impl<entry_named<Name>>(*this);
   }
   template <fixed_string Name>
   decltype(auto) get() const& noexcept {
-    return get_impl<typename leaf_named<Leaves, name_of<Name>>::type>(*this);
+    return get_impl<entry_named<Name>>(*this);
   }
   template <fixed_string Name>
   auto get() && noexcept {
-    using leaf = typename leaf_named<Leaves, name_of<Name>>::type;
-    if constexpr (std::is_void_v<leaf>) {
+    using entry = entry_named<Name>;
+    using shape = typename entry::shape;
+    if constexpr (!entry::found) {
       return 0;
-    } else if constexpr (leaf::shape::rank == 0) {
-      return storage_[offset_of<leaf>()];
+    } else if constexpr (shape::rank == 0) {
+      return storage_[entry::offset];
     } else {
-      tensor<E, typename leaf::shape> out;
-      for (std::size_t k = 0; k < leaf::shape::size; ++k) out[k] = storage_[offset_of<leaf>() + k];
+      tensor<E, shape> out;
+      for (std::size_t k = 0; k < shape::size; ++k) out[k] = storage_[entry::offset + k];
       return out;
     }
   }
@@ -163,18 +287,60 @@ class leaf_buffer {
   friend bool operator==(const leaf_buffer&, const leaf_buffer&) = default;
 
  private:
-  static constexpr auto leaf_types() {
-    return []<class... L>(type_list<L...>) { return boost::hana::tuple_t<L...>; }(Leaves{});
+  // A leaf of the graph by name, else a named entry of a stack.
+  template <fixed_string Name, class Named = filter_t<Leaves, named<name_of<Name>>::template is>>
+  struct entry_named_impl {
+    static constexpr std::size_t index = entry_table<Leaves>::find(Name.view());
+    static constexpr bool found = index < entry_table<Leaves>::count;
+    static_assert(found || no_leaf_named<name_of<Name>>::value,
+                  "tapeless: get<name>(): this buffer has no leaf of that name (the name is the template argument "
+                  "above)");
+    using leaf = typename std::conditional_t<found, entry_leaf<Leaves, (found ? index : 0)>,
+                                             std::type_identity<param_t<name_of<Name>, scalar>>>::type;
+    using shape = typename leaf::shape;
+    static constexpr std::size_t offset = found ? entry_table<Leaves>::infos[index].offset : 0;
+  };
+  template <fixed_string Name, class Leaf>
+  struct entry_named_impl<Name, type_list<Leaf>> {
+    static constexpr bool found = true;
+    using shape = typename Leaf::shape;
+    static constexpr std::size_t offset = offset_of<Leaf>();
+  };
+  template <fixed_string Name>
+  using entry_named = entry_named_impl<Name>;
+
+  template <class Entry, class Self>
+  static decltype(auto) get_impl(Self& self) noexcept {
+    using shape = typename Entry::shape;
+    using element = std::remove_reference_t<decltype(self.storage_[0])>;
+    if constexpr (!Entry::found)
+      return 0;
+    else if constexpr (shape::rank == 0)
+      return (self.storage_[Entry::offset]);
+    else
+      return tensor_view<element, shape>(self.storage_.data() + Entry::offset);
   }
 
-  template <class Leaf, class Self>
-  static decltype(auto) get_impl(Self& self) noexcept {
-    if constexpr (std::is_void_v<Leaf>)
-      return 0;
-    else if constexpr (Leaf::shape::rank == 0)
-      return (self.storage_[offset_of<Leaf>()]);
-    else
-      return self.template view<Leaf>();
+  // for_each's walk: a stack's blocks in a run-time loop, so that the code
+  // instantiated does not grow with the number of blocks.
+  template <class List, class Data, class F>
+  static void visit_views(Data* data, std::size_t first_entry, F& f) {
+    [&]<class... L, std::size_t... K>(type_list<L...>, std::index_sequence<K...>) {
+      constexpr auto& offsets = leaf_layout<List>::offsets;
+      constexpr auto& firsts = entries_of<List>::first;
+      (
+          [&] {
+            if constexpr (is_param_stack<L>::value) {
+              for (std::size_t i = 0; i < L::blocks; ++i)
+                visit_views<typename L::body_params>(data + offsets[K] + i * L::block_size,
+                                                     first_entry + firsts[K] + i * entries_of<typename L::body_params>::count,
+                                                     f);
+            } else {
+              f(layout_info()[first_entry + firsts[K]].name, tensor_view<Data, typename L::shape>(data + offsets[K]));
+            }
+          }(),
+          ...);
+    }(List{}, std::make_index_sequence<List::size>{});
   }
 
   alignas(64) std::array<E, layout::size> storage_{};

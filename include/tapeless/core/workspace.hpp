@@ -16,12 +16,38 @@
 
 namespace tapeless {
 
+namespace detail {
+// Numbers a node keeps in its slot past its value: none, except for an op
+// that declares scratch (the repeat loop node keeps its blocks' values
+// there, and one block's adjoints in its adjoint slot). The plain layout
+// serves values, adjoints and tangents alike, so its slot holds the larger
+// of the two.
+template <class N>
+struct node_scratch {
+  static constexpr std::size_t values = 0, adjoints = 0;
+};
+template <class Op, class S, std::size_t... A>
+  requires requires { Op::value_scratch; }
+struct node_scratch<op_node<Op, S, A...>> {
+  static constexpr std::size_t values = Op::value_scratch, adjoints = Op::adjoint_scratch;
+  static constexpr std::size_t larger = values > adjoints ? values : adjoints;
+};
+template <class N>
+constexpr std::size_t slot_scratch() {
+  if constexpr (requires { node_scratch<N>::larger; })
+    return node_scratch<N>::larger;
+  else
+    return 0;
+}
+}  // namespace detail
+
 template <class Root>
 struct slot_layout {
   using nodes = typename graph<Root>::nodes;
 
   template <class N>
-  static constexpr std::size_t slot_size = (input_leaf<N> || op_node_type<N>) ? N::shape::size : 0;
+  static constexpr std::size_t slot_size =
+      (input_leaf<N> || op_node_type<N>) ? N::shape::size + detail::slot_scratch<N>() : 0;
 
   template <class List>
   struct sizes_of;

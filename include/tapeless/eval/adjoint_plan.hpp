@@ -98,8 +98,9 @@ constexpr adjoint_plan_data<N> plan_adjoints(const std::array<plan_node, N>& nod
       bool seen = false;  // the same argument twice: one slot
       for (std::size_t b = 0; b < a; ++b) seen = seen || nodes[p].args.index[b] == k;
       if (seen) continue;
-      if (uses[k] == 1 && nodes[p].identity[a] && !nodes[k].seeded_input) {
-        // k's adjoint is p's: take over p's block.
+      if (uses[k] == 1 && nodes[p].identity[a] && !nodes[k].seeded_input && nodes[k].size == nodes[p].size) {
+        // k's adjoint is p's: take over p's block (not when k needs more
+        // room than p's value: a loop node's adjoint scratch).
         plan.offset[k] = plan.offset[p];
         plan.shared_mask[p] |= 1u << a;
         for (block& b : blocks)
@@ -140,7 +141,7 @@ struct adjoint_plan<Root, Seeds, type_list<N...>, std::index_sequence<K...>> {
   static constexpr auto& active = activity<Root, Seeds>::active;
   static constexpr adjoint_plan_data<sizeof...(N)> data = plan_adjoints(std::array<plan_node, sizeof...(N)>{
       plan_node{input_leaf<N> || op_node_type<N>, active[K], input_leaf<N> && Seeds::template seeded<N>,
-                (input_leaf<N> || op_node_type<N>) ? N::shape::size : 0, node_traits<N>::args,
+                (input_leaf<N> || op_node_type<N>) ? N::shape::size + node_scratch<N>::adjoints : 0, node_traits<N>::args,
                 identity_args<type_list<N...>, N>::value}...});
 };
 
@@ -186,7 +187,11 @@ struct planned_reverse_call<Op, Active, Out, type_list<In...>, AdjOut, type_list
   }
   template <class A, std::size_t... I>
   static void pull_backs(const A& a, std::index_sequence<I...>) {
-    (pull_back<I>(a), ...);
+    if constexpr (sweep_op<Op>) {
+      if constexpr (Active != 0) Op::template reverse<Active>(a, Out{}, AdjOut{}, type_list<In...>{}, type_list<AdjIn...>{});
+    } else {
+      (pull_back<I>(a), ...);
+    }
   }
   template <class A>
   static void reverse(const A& a) {

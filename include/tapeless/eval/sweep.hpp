@@ -143,6 +143,10 @@ template <class Root, class ParamSet, std::size_t K, class Name, class S>
 struct location_of<Root, ParamSet, K, param_t<Name, S>> {
   using type = param_location<ParamSet::template offset_of<param_t<Name, S>>(), S>;
 };
+template <class Root, class ParamSet, std::size_t K, class Name, std::size_t N, class B, std::size_t Size>
+struct location_of<Root, ParamSet, K, param_stack_t<Name, N, B, Size>> {
+  using type = param_location<ParamSet::template offset_of<param_stack_t<Name, N, B, Size>>(), mat<N, Size>>;
+};
 template <class Root, class ParamSet, std::size_t K, std::intmax_t Num, std::intmax_t Den>
 struct location_of<Root, ParamSet, K, constant_t<Num, Den>> {
   using type = constant_location<rational<Num, Den>>;
@@ -155,6 +159,15 @@ using location_at = typename location_of<Root, ParamSet, K>::type;
 template <class Root, class ParamSet>
 using root_location = location_at<Root, ParamSet, Root::size - 1>;
 
+// An op that runs sweeps of its own (the repeat loop node, ops/repeat.hpp):
+// it is given the sweep's arrays and its node's locations, not views, so
+// that it can run a body graph over them, and it handles all its
+// arguments in one call: forward(a, Out, In...), reverse<Active>(a, Out,
+// AdjOut, type_list<In...>, type_list<AdjIn...>) and tangent<Active>(a,
+// Out, In...) (which writes the node's tangent whole).
+template <class Op>
+concept sweep_op = requires { Op::runs_sweeps; };
+
 // One op node as the sweeps run it. Active is a bit mask: bit I says that
 // argument I reaches a seed and needs its adjoint or carries a tangent.
 template <class Op, unsigned Active, class Out, class... In>
@@ -163,7 +176,10 @@ struct op_call {
 
   template <class A>
   static void forward(const A& a) {
-    rules<Op>::value(value_view(a, Out{}), value_view(a, In{})...);
+    if constexpr (sweep_op<Op>)
+      Op::forward(a, Out{}, In{}...);
+    else
+      rules<Op>::value(value_view(a, Out{}), value_view(a, In{})...);
   }
 
   template <std::size_t I, class A>
@@ -174,7 +190,9 @@ struct op_call {
   }
   template <class A>
   static void reverse(const A& a) {
-    if constexpr (active)
+    if constexpr (active && sweep_op<Op>)
+      Op::template reverse<Active>(a, Out{}, Out{}, type_list<In...>{}, type_list<In...>{});
+    else if constexpr (active)
       [&]<std::size_t... I>(std::index_sequence<I...>) {
         (pull_back<I>(a), ...);
       }(std::index_sequence_for<In...>{});
@@ -188,7 +206,9 @@ struct op_call {
   }
   template <class A>
   static void tangent(const A& a) {
-    if constexpr (active) {
+    if constexpr (active && sweep_op<Op>) {
+      Op::template tangent<Active>(a, Out{}, In{}...);
+    } else if constexpr (active) {
       for (auto& t : tangent_view(a, Out{})) t = zero_like(t);
       [&]<std::size_t... I>(std::index_sequence<I...>) {
         (push_forward<I>(a), ...);

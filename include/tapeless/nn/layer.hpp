@@ -7,9 +7,15 @@
 //
 // A layer is an object with `operator()(expression)`. `a | b` composes two
 // layers (a first), `x | layer` applies one. `residual(f)` is x + f(x);
-// `repeat<N>(block)` applies block(x, index<I>) for I = 0 .. N-1, so each
-// copy can name its parameters after I (see nn/dense.hpp's
-// `dense<indexed_name<"block", I>, 16>`).
+// `repeat<N, "block">(layer)` applies one layer N times as one loop node
+// (ops/repeat.hpp): compiled once whatever N, with block i's parameters
+// named "block<i>." and the layer's names (`nn::dense<"", 16>` gives
+// "block3.W"); `repeat<N, "block">(layer, checkpoint_every<k>)` keeps
+// every k-th block's input only and recomputes the rest in the reverse
+// pass. `repeat<N>(block)` unrolls instead, block(x, index<I>) for I = 0
+// .. N-1, so each copy may differ and name its parameters after I (see
+// nn/dense.hpp's `dense<indexed_name<"block", I>, 16>`); its compile time
+// grows with N.
 
 #include <cstddef>
 #include <type_traits>
@@ -17,6 +23,7 @@
 
 #include <tapeless/core/expr.hpp>
 #include <tapeless/ops/add.hpp>
+#include <tapeless/ops/repeat.hpp>
 
 namespace tapeless::nn {
 
@@ -99,6 +106,30 @@ struct repeat_layer : layer_tag {
 };
 template <std::size_t N, class Block>
 constexpr repeat_layer<N, Block> repeat(Block block) {
+  return {{}, block};
+}
+
+// The carried value of a loop layer's body.
+inline constexpr fixed_string loop_carry_name = "tapeless.h";
+
+// N copies of one layer as one loop node (ops/repeat.hpp): the layer is
+// compiled once, whatever N, and block i's parameters are named
+// Name<i>.<the layer's name>.
+template <std::size_t N, fixed_string Name, class Block, std::size_t Every>
+struct loop_layer : layer_tag {
+  Block block;
+  template <expression X>
+  constexpr auto operator()(X x) const {
+    if constexpr (invalid<X>) {
+      return x;
+    } else {
+      constexpr auto h = input<loop_carry_name, typename X::shape>;
+      return tapeless::repeat<N, Name>(decltype(std::declval<const Block&>()(h)){}, h, x, checkpoint_every<Every>);
+    }
+  }
+};
+template <std::size_t N, fixed_string Name, class Block, std::size_t Every = N>
+constexpr loop_layer<N, Name, Block, Every> repeat(Block block, checkpoint_every_t<Every> = {}) {
   return {{}, block};
 }
 

@@ -22,6 +22,7 @@
 #include <tapeless/ops/neg.hpp>
 #include <tapeless/ops/outer.hpp>
 #include <tapeless/ops/relu.hpp>
+#include <tapeless/ops/repeat.hpp>
 #include <tapeless/ops/sigmoid.hpp>
 #include <tapeless/ops/smooth_abs.hpp>
 #include <tapeless/ops/softplus.hpp>
