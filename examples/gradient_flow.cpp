@@ -32,20 +32,20 @@ using namespace tapeless;
 
 constexpr std::size_t width = 32, depth = 30, samples = 256;
 
+// One layer, repeated `depth` times as one loop node; layer l's
+// parameters are "L<l>.W" and "L<l>.b".
 template <class Activation>
 constexpr auto plain_block(Activation act) {
-  return [act](auto h, auto i) { return act(nn::dense<indexed_name<"L", decltype(i)::value>, width>(h)); };
+  return [act](auto h) { return act(nn::dense<"", width>(h)); };
 }
-constexpr auto residual_block = [](auto h, auto i) {
-  return h + nn::relu(nn::dense<indexed_name<"L", decltype(i)::value>, width>(h));
-};
+constexpr auto residual_block = [](auto h) { return h + nn::relu(nn::dense<"", width>(h)); };
 
 constexpr auto x = input<"x", vec<width>>;
 constexpr auto target = input<"y", vec<width>>;
-constexpr auto sigmoid_net = nn::half_squared_error(x | nn::repeat<depth>(plain_block(nn::sigmoid)), target);
-constexpr auto tanh_net = nn::half_squared_error(x | nn::repeat<depth>(plain_block(nn::tanh)), target);
-constexpr auto relu_net = nn::half_squared_error(x | nn::repeat<depth>(plain_block(nn::relu)), target);
-constexpr auto residual_net = nn::half_squared_error(x | nn::repeat<depth>(residual_block), target);
+constexpr auto sigmoid_net = nn::half_squared_error(x | nn::repeat<depth, "L">(plain_block(nn::sigmoid)), target);
+constexpr auto tanh_net = nn::half_squared_error(x | nn::repeat<depth, "L">(plain_block(nn::tanh)), target);
+constexpr auto relu_net = nn::half_squared_error(x | nn::repeat<depth, "L">(plain_block(nn::relu)), target);
+constexpr auto residual_net = nn::half_squared_error(x | nn::repeat<depth, "L">(residual_block), target);
 
 // The "naive" initialization of early networks: U(-0.5, 0.5), whatever the
 // fan-in.
