@@ -2,11 +2,12 @@
 # Compile time of one translation unit, with g++ and clang++-14: seconds
 # (user+sys, best of 3) and the compiler's peak memory (largest resident
 # size of that best run, /usr/bin/time %M) for the M network TU and for the
-# residual network R (bench/compile_time/residual.cpp) at several depths.
-# Prints a markdown table.
+# residual network R (bench/compile_time/residual.cpp) at several depths,
+# unrolled, and for the same stack as one loop node (repeat.cpp,
+# nn::repeat<N, "block">) at several block counts. Prints a markdown table.
 #
 #   bash bench/compile_time/run.sh                  # -O2 -march=native, depths 8 16 32 64 128
-#   DEPTHS="16 32" COMPILERS=g++ OPT=-O3 bash bench/compile_time/run.sh
+#   DEPTHS="16 32" REPEATS="8 1000" COMPILERS=g++ OPT=-O3 bash bench/compile_time/run.sh
 #   SUITE=1 bash bench/compile_time/run.sh          # also the test suite's build time
 #
 # R at depth 128 takes minutes and several GB with g++ 12; set DEPTHS to
@@ -19,6 +20,7 @@ root="$here/../.."
 include="$root/include"
 opt=${OPT:--O2}
 depths=(${DEPTHS:-8 16 32 64 128})
+repeats=(${REPEATS:-8 64 1000})
 compilers=(${COMPILERS:-g++ clang++-14})
 timing=$(mktemp)
 trap 'rm -f "$timing"' EXIT
@@ -54,6 +56,9 @@ row() {
 row "M network (scalar + SIMD batch)" "$here/mlp_m.cpp"
 for depth in "${depths[@]}"; do
   row "R, depth $depth" -DTAPELESS_DEPTH="$depth" "$here/residual.cpp"
+done
+for depth in "${repeats[@]}"; do
+  row "R as repeat<$depth>" -DTAPELESS_DEPTH="$depth" "$here/repeat.cpp"
 done
 
 if [ "${SUITE:-0}" = 1 ]; then
