@@ -289,17 +289,43 @@ template <class Op, class Shape, class A>
 struct apply_op<Op, Shape, A> {
   using type = typename with_root<op_node<Op, Shape, A::size - 1>, typename A::nodes>::type;
 };
+// Whether the node list Short is where Long starts: then Long holds every
+// node of Short at the same position. One template argument deduction (the
+// leading types compared for identity), no hash tables: `h + f(h)`, whose
+// f(h) was built by extending h's list, merges for free.
+template <class Short>
+struct prefix_of;
+template <class... S>
+struct prefix_of<type_list<S...>> {
+  template <class... Rest>
+  static std::true_type starts(type_list<S..., Rest...>*);
+  static std::false_type starts(...);
+};
+template <class Short, class Long>
+inline constexpr bool is_prefix = decltype(prefix_of<Short>::starts(static_cast<Long*>(nullptr)))::value;
+
 // The smaller list is merged into the larger, so the work of `h + f(h)`,
 // where f(h)'s list already holds h's, is proportional to what is new.
+template <class Large, class Small, bool Prefix = is_prefix<typename Small::nodes, typename Large::nodes>>
+struct merged_operands {
+  using merged = merge<typename Large::nodes, typename Small::nodes>;
+  using nodes = typename merged::type;
+  static constexpr std::size_t small_root = merged::b_root;
+};
+template <class Large, class Small>
+struct merged_operands<Large, Small, true> {
+  using nodes = typename Large::nodes;
+  static constexpr std::size_t small_root = Small::size - 1;
+};
 template <class Op, class Shape, class A, class B, bool AIsLarger = (A::size >= B::size)>
 struct apply_binary_op {
-  using merged = merge<typename A::nodes, typename B::nodes>;
-  using type = typename with_root<op_node<Op, Shape, A::size - 1, merged::b_root>, typename merged::type>::type;
+  using merged = merged_operands<A, B>;
+  using type = typename with_root<op_node<Op, Shape, A::size - 1, merged::small_root>, typename merged::nodes>::type;
 };
 template <class Op, class Shape, class A, class B>
 struct apply_binary_op<Op, Shape, A, B, false> {
-  using merged = merge<typename B::nodes, typename A::nodes>;
-  using type = typename with_root<op_node<Op, Shape, merged::b_root, B::size - 1>, typename merged::type>::type;
+  using merged = merged_operands<B, A>;
+  using type = typename with_root<op_node<Op, Shape, merged::small_root, B::size - 1>, typename merged::nodes>::type;
 };
 template <class Op, class Shape, class A, class B>
 struct apply_op<Op, Shape, A, B> : apply_binary_op<Op, Shape, A, B> {};
