@@ -12,6 +12,7 @@
 
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/hessian.hpp>
+#include <tapeless/eval/jacobian.hpp>
 #include <tapeless/eval/predict.hpp>
 #include <tapeless/eval/sample_engine.hpp>
 #include <tapeless/init/init.hpp>
@@ -142,6 +143,42 @@ TEST_CASE("loop node: forward mode and Hessian-vector products equal the unrolle
       CHECK(mixed_error(hl.grad.data()[k], hu.grad.data()[k]) <= 1e-14);
       CHECK(mixed_error(hl.hvp.data()[k], hu.hvp.data()[k]) <= 1e-13);
     }
+  }
+}
+
+TEST_CASE("loop node: whole Jacobians (directions on SIMD lanes) equal the unrolled stack's, both modes") {
+  // The stack's output, not the loss: a 4 × 4 Jacobian in x and a 4 × 40
+  // one in the parameters, by forward passes (tangents in lanes over plain
+  // values) and by reverse passes (rows in lanes).
+  constexpr auto out_unrolled = x | nn::repeat<depth>(unrolled_block);
+  constexpr auto out_looped = x | nn::repeat<depth, "block">(loop_block, checkpoint_every<2>);
+  unrolled_params<double> PU;
+  loop_params<double> PL;
+  fill_both(PU, PL, 31);
+  const auto xv = random_array<width>(32);
+  const auto check = [&]<sweep_mode Mode>() {
+    const auto ju = jacobian<Mode>(out_unrolled, PU, wrt<"x">, bind<"x">(xv));
+    const auto jl = jacobian<Mode>(out_looped, PL, wrt<"x">, bind<"x">(xv));
+    for (std::size_t k = 0; k < width * width; ++k) CHECK(mixed_error(jl.matrix[k], ju.matrix[k]) <= 1e-14);
+  };
+  check.template operator()<sweep_mode::forward>();
+  check.template operator()<sweep_mode::reverse>();
+
+  // Parameters of the stack (every block's W and b) as the wrt variables:
+  // the loop's one stacked leaf is named "block".
+  const auto jpl = jacobian<sweep_mode::forward>(out_looped, PL, wrt<"block">, bind<"x">(xv));
+  const auto jpr = jacobian<sweep_mode::reverse>(out_looped, PL, wrt<"block">, bind<"x">(xv));
+  for (std::size_t k = 0; k < jpl.matrix.size(); ++k) CHECK(mixed_error(jpl.matrix[k], jpr.matrix[k]) <= 1e-14);
+  // Column j of the parameter Jacobian is ∂y/∂θ_j: against a central
+  // difference on a few entries.
+  for (std::size_t j : {std::size_t{0}, std::size_t{19}, std::size_t{45}, std::size_t{99}}) {
+    CAPTURE(j);
+    loop_params<double> up = PL, down = PL;
+    const double h = 1e-6;
+    up.data()[j] += h;
+    down.data()[j] -= h;
+    const auto yu = value(out_looped, up, bind<"x">(xv)), yd = value(out_looped, down, bind<"x">(xv));
+    for (std::size_t i = 0; i < width; ++i) CHECK(mixed_error((yu[i] - yd[i]) / (2 * h), jpl.matrix(i, j)) <= 1e-7);
   }
 }
 
