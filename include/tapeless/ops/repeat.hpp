@@ -91,10 +91,17 @@ struct repeat_op {
   template <bool Params>
   using adjoints_of = detail::adjoint_plan<Body, seeds<Params>>;
 
+  // Consecutive blocks' node values are `stride` apart. When h is the
+  // body's first slot and its result the last (h + f(h)), they overlap by
+  // S: block t's result is block t+1's h, in place, with no copy.
+  static constexpr bool chained = carry_at == 0 && root_at == block_values - S;
+  static constexpr std::size_t stride = chained ? block_values - S : block_values;
+
   // The node's slot past its value. Values: the saved states, then one
   // stretch of blocks' node values. Adjoints: h̄ being carried, then one
   // block's adjoints (the body's compact planned layout).
-  static constexpr std::size_t value_scratch = plan.saved_states() * S + plan.every * block_values;
+  static constexpr std::size_t value_scratch =
+      plan.saved_states() * S + (plan.every - 1) * stride + block_values;
   static constexpr std::size_t adjoint_scratch =
       S + std::max(adjoints_of<true>::data.size, adjoints_of<false>::data.size);
 
@@ -126,8 +133,8 @@ struct repeat_op {
     const V* h = nullptr;  // h_t, or null for init
     const T* hdot = nullptr;
 
-    V* values_of(std::size_t slot) const { return blocks + slot * block_values; }
-    T* tangents_of(std::size_t slot) const { return tangent_blocks + slot * block_values; }
+    V* values_of(std::size_t slot) const { return blocks + slot * stride; }
+    T* tangents_of(std::size_t slot) const { return tangent_blocks + slot * stride; }
 
     void save(std::size_t c) {
       std::copy_n(h, S, states + c * S);
@@ -137,25 +144,27 @@ struct repeat_op {
       h = c == 0 ? nullptr : states + (c - 1) * S;
       hdot = c == 0 || !tangent_states ? nullptr : tangent_states + (c - 1) * S;
     }
-    // Loads h_t into block `slot`'s h and points the body's arrays at block t.
+    // Loads h_t into block `slot`'s h (unless it is there already: chained
+    // blocks) and points the body's arrays at block t.
     void load(std::size_t t, std::size_t slot) {
       V* v = values_of(slot);
-      if (h)
-        std::copy_n(h, S, v + carry_at);
-      else
+      if (!h)
         for (std::size_t e = 0; e < S; ++e) v[carry_at + e] = V(x[e]);
+      else if (h != v + carry_at)
+        std::copy_n(h, S, v + carry_at);
       body.values = v;
       body.params = theta + t * block_params;
     }
     template <bool XMoves>
     void load_tangent(std::size_t slot) {
       T* d = tangents_of(slot);
-      if (hdot)
-        std::copy_n(hdot, S, d + carry_at);
-      else if constexpr (XMoves)
+      if (hdot) {
+        if (hdot != d + carry_at) std::copy_n(hdot, S, d + carry_at);  // else chained: in place
+      } else if constexpr (XMoves) {
         for (std::size_t e = 0; e < S; ++e) d[carry_at + e] = T(xdot[e]);
-      else
+      } else {
         for (std::size_t e = 0; e < S; ++e) d[carry_at + e] = detail::zero_like(d[carry_at + e]);
+      }
       body.tangents = d;
     }
     // Block t's values, h_{t+1} = body(h_t; θ_t).
