@@ -4,7 +4,9 @@
 // nn::repeat<32, "block">(layer) (loop node, every block stored) and the
 // loop node with checkpoint_every<8>. Prints medians of 15 runs of 20000
 // calls each, and the loop node's times as ratios to the unrolled stack's
-// (the faster of its two runs, one before and one after the others).
+// (the faster of its two runs, one before and one after the others). Then
+// the same on the batch engine (SIMD lanes, default pack): 256 samples per
+// call, medians of 15 runs of 200 calls, ns per sample.
 //
 //   ninja -C build-bench bench/tapeless_loop_node && taskset -c 0 build-bench/bench/tapeless_loop_node
 #include <algorithm>
@@ -14,6 +16,7 @@
 #include <cstring>
 #include <memory>
 #include <vector>
+#include <tapeless/eval/batch.hpp>
 #include <tapeless/tapeless.hpp>
 using namespace tapeless;
 constexpr std::size_t D = 32;
@@ -36,6 +39,21 @@ double run(F f, const P& p, const std::array<float, 16>& xv, const std::array<fl
   std::sort(t.begin(), t.end());
   return t[7];
 }
+template <class F, class P>
+double run_batch(F, const P& p, const std::vector<float>& xs, const std::vector<float>& ys, float& sink) {
+  auto engine = std::make_unique<batch_engine<F, P>>();
+  auto g = std::make_unique<P>();
+  const std::size_t n = xs.size() / 16;
+  std::vector<double> t;
+  for (int r = 0; r < 15; ++r) {
+    auto a = std::chrono::steady_clock::now();
+    for (int i = 0; i < 200; ++i) sink += engine->value_and_grad_into(p, *g, n, bind<"x">(xs), bind<"y">(ys));
+    t.push_back(std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - a).count() / (200.0 * double(n)));
+  }
+  std::sort(t.begin(), t.end());
+  return t[7];
+}
+
 int main() {
   params<decltype(unrolled), float> pu;
   params<decltype(looped), float> pl;
@@ -46,5 +64,15 @@ int main() {
   float sink = 0;
   const double tu = run(unrolled, pu, xv, yv, sink), tl = run(looped, pl, xv, yv, sink), t8 = run(looped8, pl, xv, yv, sink);
   const double tu2 = run(unrolled, pu, xv, yv, sink);
-  std::printf("unrolled %.0f ns (again %.0f), loop stored %.0f ns (%.2fx), loop k=8 %.0f ns (%.2fx)  [checksum %g]\n", tu, tu2, tl, tl / std::min(tu, tu2), t8, t8 / std::min(tu, tu2), double(sink));
+  std::printf("one sample: unrolled %.0f ns (again %.0f), loop stored %.0f ns (%.2fx), loop k=8 %.0f ns (%.2fx)\n", tu,
+              tu2, tl, tl / std::min(tu, tu2), t8, t8 / std::min(tu, tu2));
+  std::vector<float> xs(256 * 16), ys(256 * 16);
+  for (std::size_t k = 0; k < xs.size(); ++k) {
+    xs[k] = 0.01f * float(int(k % 17) - 8);
+    ys[k] = 0.02f * float(int(k % 7) - 3);
+  }
+  const double bu = run_batch(unrolled, pu, xs, ys, sink), bl = run_batch(looped, pl, xs, ys, sink),
+               b8 = run_batch(looped8, pl, xs, ys, sink), bu2 = run_batch(unrolled, pu, xs, ys, sink);
+  std::printf("batch of 256, per sample: unrolled %.1f ns (again %.1f), loop stored %.1f ns (%.2fx), loop k=8 %.1f ns (%.2fx)  [checksum %g]\n",
+              bu, bu2, bl, bl / std::min(bu, bu2), b8, b8 / std::min(bu, bu2), double(sink));
 }
