@@ -24,7 +24,7 @@ namespace detail {
 // of the two.
 template <class N>
 struct node_scratch {
-  static constexpr std::size_t values = 0, adjoints = 0;
+  static constexpr std::size_t values = 0, adjoints = 0, larger = 0;
 };
 template <class Op, class S, std::size_t... A>
   requires requires { Op::value_scratch; }
@@ -32,13 +32,6 @@ struct node_scratch<op_node<Op, S, A...>> {
   static constexpr std::size_t values = Op::value_scratch, adjoints = Op::adjoint_scratch;
   static constexpr std::size_t larger = values > adjoints ? values : adjoints;
 };
-template <class N>
-constexpr std::size_t slot_scratch() {
-  if constexpr (requires { node_scratch<N>::larger; })
-    return node_scratch<N>::larger;
-  else
-    return 0;
-}
 }  // namespace detail
 
 template <class Root>
@@ -47,7 +40,7 @@ struct slot_layout {
 
   template <class N>
   static constexpr std::size_t slot_size =
-      (input_leaf<N> || op_node_type<N>) ? N::shape::size + detail::slot_scratch<N>() : 0;
+      (input_leaf<N> || op_node_type<N>) ? N::shape::size + detail::node_scratch<N>::larger : 0;
 
   template <class List>
   struct sizes_of;

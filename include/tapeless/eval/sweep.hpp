@@ -139,13 +139,11 @@ template <class Root, class ParamSet, std::size_t K, class N = type_at<K, typena
 struct location_of {
   using type = slot_location<slot_layout<Root>::template offset_at<K>, typename N::shape>;
 };
-template <class Root, class ParamSet, std::size_t K, class Name, class S>
-struct location_of<Root, ParamSet, K, param_t<Name, S>> {
-  using type = param_location<ParamSet::template offset_of<param_t<Name, S>>(), S>;
-};
-template <class Root, class ParamSet, std::size_t K, class Name, std::size_t N, class B, std::size_t Size>
-struct location_of<Root, ParamSet, K, param_stack_t<Name, N, B, Size>> {
-  using type = param_location<ParamSet::template offset_of<param_stack_t<Name, N, B, Size>>(), mat<N, Size>>;
+// A parameter, or a loop node's stack of them (core/expr.hpp).
+template <class Root, class ParamSet, std::size_t K, class N>
+  requires param_leaf<N>
+struct location_of<Root, ParamSet, K, N> {
+  using type = param_location<ParamSet::template offset_of<N>(), typename N::shape>;
 };
 template <class Root, class ParamSet, std::size_t K, std::intmax_t Num, std::intmax_t Den>
 struct location_of<Root, ParamSet, K, constant_t<Num, Den>> {
