@@ -79,7 +79,7 @@ TEST_CASE("check_finite: an infinite input is named, at its position, as the fir
     CHECK(contains(m, "input 'x'"));
     CHECK(contains(m, "element 0"));
     CHECK(contains(m, "inf"));
-    CHECK(e.node() == detail::index_of<input_t<name_of<"x">, vec<2>>, decltype(loss)::nodes>);
+    CHECK(e.node() == detail::index_of<input_t<name_of<"x">, vec<2>>, decltype(loss)::nodes>::value);
     CHECK(e.sample() == numeric_error::npos);
     CHECK(!e.in_gradient());
   }

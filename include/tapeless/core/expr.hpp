@@ -147,7 +147,7 @@ template <class E>
 concept expression = detail::is_expression<std::remove_cvref_t<E>>::value;
 
 template <class E>
-concept invalid = std::is_same_v<std::remove_cvref_t<E>, detail::invalid_expression>;
+concept invalid = std::is_same<std::remove_cvref_t<E>, detail::invalid_expression>::value;
 
 // Node kinds (for nodes of a graph's list).
 template <class N>

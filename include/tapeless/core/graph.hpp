@@ -127,7 +127,7 @@ template <class Root, template <class> class Kind, class... N>
 struct leaves_in_first_use_order<Root, Kind, type_list<N...>> {
   static constexpr std::array<bool, sizeof...(N)> keep{Kind<N>::value...};
   static constexpr std::size_t count = count_true(keep);
-  static constexpr auto order = by_first_use<count>(keep, first_use_keys(graph_hashes<type_list<N...>>::args));
+  static constexpr auto order = by_first_use<count>(keep, first_use_keys(graph_args<type_list<N...>>::args));
 
   template <class Indices>
   struct pick;

@@ -5,11 +5,12 @@
 // Which of b's nodes a already has is decided by structure: each node gets
 // a 128-bit hash (two independent 64-bit hashes) of its kind (leaf type, or
 // op and shape) and of its arguments' hashes, so equal sub-expressions have
-// equal hashes wherever they sit in a list. a's hashes go into a hash table
-// once per graph type and b's are looked up in it, so a merge costs O(m)
-// steps of constant evaluation. Looking nodes up by type instead costs an
-// overload resolution over the whole list per node, which made a 32-block
-// residual stack take minutes to compile.
+// equal hashes wherever they sit in a list. b's hashes are looked up among
+// a's (by a scan when b has a few nodes, through a hash table of a
+// otherwise), so a merge costs O(n + m) steps of constant evaluation.
+// Looking nodes up by type instead costs an overload resolution over the
+// whole list per node, which made a 32-block residual stack take minutes
+// to compile.
 //
 // A hash hit is only a candidate. It is confirmed exactly: the two nodes
 // must have the same kind, compared by identity (the address of a variable
@@ -129,10 +130,9 @@ inline constexpr std::size_t not_found = static_cast<std::size_t>(-1);
 
 // An open-addressing table from hash to position: O(1) lookups at compile
 // time, built in one pass (a sort would cost O(n log n) comparisons of
-// 128-bit keys in the compiler's constant evaluator, per graph). A slot
-// holds a position only; the key is that node's entry in the graph's hash
-// array, passed to find (storing the keys again would double the table's
-// compile-time memory, which grows with every intermediate graph).
+// 128-bit keys in the compiler's constant evaluator). A slot holds a
+// position only; the key is that node's entry in the list's hash array,
+// passed to find.
 template <std::size_t N>
 struct hash_table {
   static constexpr std::size_t capacity = [] {
@@ -141,7 +141,6 @@ struct hash_table {
     return c;
   }();
   std::array<std::size_t, capacity> index{};
-  bool duplicate = false;  // two nodes of the graph hash alike
 
   constexpr hash_table() { index.fill(not_found); }
 
@@ -153,35 +152,31 @@ struct hash_table {
   }
   constexpr void insert(const std::array<hash128, N>& keys, std::size_t k) {
     std::size_t slot = keys[k].a & (capacity - 1);
-    for (; index[slot] != not_found; slot = (slot + 1) & (capacity - 1))
-      if (keys[index[slot]] == keys[k]) duplicate = true;
+    while (index[slot] != not_found) slot = (slot + 1) & (capacity - 1);
     index[slot] = k;
   }
 };
 
-template <std::size_t N>
-constexpr hash_table<N> table_of(const std::array<hash128, N>& hashes) {
-  hash_table<N> table;
-  for (std::size_t k = 0; k < N; ++k) table.insert(hashes, k);
-  return table;
-}
-
-// Per graph, computed once: argument positions, structural hashes, and an
-// open-addressing table from hash to position.
+// The argument positions of every node of a list (the sweeps' and the
+// adjoint plan's view of a finished graph).
 template <class Nodes>
-struct graph_hashes;
+struct graph_args;
 template <class... N>
-struct graph_hashes<type_list<N...>> {
-  static constexpr std::size_t size = sizeof...(N);
-  static constexpr std::array<node_args, size> args{node_traits<N>::args...};
-  static constexpr std::array<const void*, size> kinds{kind_identity<N>...};
-  static constexpr std::array<hash128, size> hashes =
-      structural_hashes(std::array<hash128, size>{node_traits<N>::kind...}, args);
-  static constexpr hash_table<size> table = table_of(hashes);
-  // The position of the node with hash h, or not_found.
-  static constexpr std::size_t find(hash128 h) { return table.find(h, hashes); }
-  static_assert(!table.duplicate, "tapeless: two different nodes have the same 128-bit structural hash, so the graph "
-                                  "cannot be built; please report this expression");
+struct graph_args<type_list<N...>> {
+  static constexpr std::array<node_args, sizeof...(N)> args{node_traits<N>::args...};
+};
+
+// A node list's kinds, kind identities and arguments, built where a merge
+// needs them. Intermediate graphs keep no tables of their own: every
+// static variable of a class template named after a node list is a
+// symbol whose mangled name spells the list, and g++ mangles each of them
+// even when it is only read at compile time, which made the tables of a
+// deep graph's intermediate lists cost more than computing them.
+template <std::size_t N>
+struct list_structure {
+  std::array<hash128, N> kinds;
+  std::array<const void*, N> ids;
+  std::array<node_args, N> args;
 };
 
 // Where each node of b goes in the merged list, and which are new.
@@ -190,29 +185,36 @@ struct merge_plan {
   std::array<std::size_t, M> position{};  // in the merged list
   std::array<std::size_t, M> added{};     // positions in b of the new nodes
   std::size_t added_count = 0;
-  bool collision = false;  // a hash hit that is a different node
+  bool collision = false;  // two different nodes with the same hash
 };
 
-// A graph's hashes, lookup table, kinds and arguments, for merging.
-template <std::size_t N>
-struct node_structure {
-  const std::array<hash128, N>& hashes;
-  const hash_table<N>& table;
-  const std::array<const void*, N>& kinds;
-  const std::array<node_args, N>& args;
-};
-
+// Merging b (M nodes) into a (N nodes). A few nodes (a new leaf, `W * h`
+// for a new W) are looked up by scanning a's hashes; more go through a
+// hash table of a, built once for the merge.
 template <std::size_t N, std::size_t M>
-constexpr merge_plan<M> plan_merge(node_structure<N> a_nodes, node_structure<M> b_nodes) {
+constexpr merge_plan<M> plan_merge(const list_structure<N>& a, const list_structure<M>& b) {
+  const std::array<hash128, N> a_hashes = structural_hashes(a.kinds, a.args);
+  const std::array<hash128, M> b_hashes = structural_hashes(b.kinds, b.args);
+  constexpr bool use_table = M > 4;
+  hash_table<use_table ? N : 0> table;
+  if constexpr (use_table) {
+    for (std::size_t k = 0; k < N; ++k) table.insert(a_hashes, k);
+  }
   merge_plan<M> plan;
   for (std::size_t j = 0; j < M; ++j) {
-    const std::size_t found = a_nodes.table.find(b_nodes.hashes[j], a_nodes.hashes);
+    std::size_t found = not_found;
+    if constexpr (use_table) {
+      found = table.find(b_hashes[j], a_hashes);
+    } else {
+      for (std::size_t i = 0; i < N && found == not_found; ++i)
+        if (a_hashes[i] == b_hashes[j]) found = i;
+    }
     if (found != not_found) {
       // The same node: same kind, same argument nodes (b's arguments come
       // before j, so their positions in the merged list are known).
-      const node_args& x = a_nodes.args[found];
-      const node_args& y = b_nodes.args[j];
-      bool same = same_kind(a_nodes.kinds[found], b_nodes.kinds[j]) && x.count == y.count;
+      const node_args& x = a.args[found];
+      const node_args& y = b.args[j];
+      bool same = same_kind(a.ids[found], b.ids[j]) && x.count == y.count;
       for (std::size_t k = 0; same && k < x.count; ++k) same = x.index[k] == plan.position[y.index[k]];
       plan.collision = plan.collision || !same;
       plan.position[j] = found;
@@ -224,6 +226,19 @@ constexpr merge_plan<M> plan_merge(node_structure<N> a_nodes, node_structure<M> 
   return plan;
 }
 
+// The merge plan of node list B into node list A.
+template <class A, class B>
+struct merge_positions;
+template <class... A, class... B>
+struct merge_positions<type_list<A...>, type_list<B...>> {
+  static constexpr merge_plan<sizeof...(B)> plan = plan_merge(
+      list_structure<sizeof...(A)>{{node_traits<A>::kind...}, {kind_identity<A>...}, {node_traits<A>::args...}},
+      list_structure<sizeof...(B)>{{node_traits<B>::kind...}, {kind_identity<B>...}, {node_traits<B>::args...}});
+  static_assert(!plan.collision,
+                "tapeless: two different nodes have the same 128-bit structural hash, so the graph cannot be "
+                "built; please report this expression");
+};
+
 // Node re-indexed through a position map.
 template <class Node, class Map>
 struct reindexed {
@@ -231,27 +246,11 @@ struct reindexed {
 };
 template <class Op, class S, std::size_t... A, class Map>
 struct reindexed<op_node<Op, S, A...>, Map> {
-  using type = op_node<Op, S, Map::position[A]...>;
+  using type = op_node<Op, S, Map::plan.position[A]...>;
 };
 
 template <class Node, class Map>
 using reindexed_t = typename reindexed<Node, Map>::type;
-
-// The merge plan of node list b into node list a.
-template <class A, class B>
-struct merge_positions;
-template <class... A, class... B>
-struct merge_positions<type_list<A...>, type_list<B...>> {
-  using a_graph = graph_hashes<type_list<A...>>;
-  using b_graph = graph_hashes<type_list<B...>>;
-  static constexpr merge_plan<sizeof...(B)> plan =
-      plan_merge(node_structure<a_graph::size>{a_graph::hashes, a_graph::table, a_graph::kinds, a_graph::args},
-                 node_structure<b_graph::size>{b_graph::hashes, b_graph::table, b_graph::kinds, b_graph::args});
-  static_assert(!plan.collision,
-                "tapeless: two different nodes have the same 128-bit structural hash, so the graph cannot be "
-                "built; please report this expression");
-  static constexpr std::array<std::size_t, sizeof...(B)> position = plan.position;
-};
 
 // The node list of a followed by b's nodes that a does not have.
 template <class A, class B>
@@ -259,19 +258,23 @@ struct merge;
 template <class... A, class... B>
 struct merge<type_list<A...>, type_list<B...>> {
   using positions = merge_positions<type_list<A...>, type_list<B...>>;
-  static constexpr auto plan = positions::plan;
 
   template <class Added>
   struct build;
   template <std::size_t... K>
   struct build<std::index_sequence<K...>> {
-    using type = type_list<A..., reindexed_t<type_at<plan.added[K], type_list<B...>>, positions>...>;
+    using type = type_list<A..., reindexed_t<type_at<positions::plan.added[K], type_list<B...>>, positions>...>;
   };
-  using type = typename build<std::make_index_sequence<plan.added_count>>::type;
+  using type = typename build<std::make_index_sequence<positions::plan.added_count>>::type;
 
-  // Where b's value (its last node) is in the merged list.
-  static constexpr std::size_t b_root = plan.position[sizeof...(B) - 1];
+  // Where b's value (its last node) is in the merged list (a type, not a
+  // static variable: see list_structure).
+  using b_root = std::integral_constant<std::size_t, positions::plan.position[sizeof...(B) - 1]>;
 };
+
+// The number of nodes of expression E (see list_size).
+template <class E>
+using expr_size = list_size<typename E::nodes>;
 
 // The expression whose value is Node, computed after the nodes of List.
 template <class Node, class List>
@@ -287,7 +290,7 @@ template <class Op, class Shape, class... Args>
 struct apply_op;
 template <class Op, class Shape, class A>
 struct apply_op<Op, Shape, A> {
-  using type = typename with_root<op_node<Op, Shape, A::size - 1>, typename A::nodes>::type;
+  using type = typename with_root<op_node<Op, Shape, expr_size<A>::value - 1>, typename A::nodes>::type;
 };
 // Whether the node list Short is where Long starts: then Long holds every
 // node of Short at the same position. One template argument deduction (the
@@ -302,7 +305,7 @@ struct prefix_of<type_list<S...>> {
   static std::false_type starts(...);
 };
 template <class Short, class Long>
-inline constexpr bool is_prefix = decltype(prefix_of<Short>::starts(static_cast<Long*>(nullptr)))::value;
+concept is_prefix = decltype(prefix_of<Short>::starts(static_cast<Long*>(nullptr)))::value;
 
 // The smaller list is merged into the larger, so the work of `h + f(h)`,
 // where f(h)'s list already holds h's, is proportional to what is new.
@@ -310,22 +313,22 @@ template <class Large, class Small, bool Prefix = is_prefix<typename Small::node
 struct merged_operands {
   using merged = merge<typename Large::nodes, typename Small::nodes>;
   using nodes = typename merged::type;
-  static constexpr std::size_t small_root = merged::b_root;
+  using small_root = typename merged::b_root;
 };
 template <class Large, class Small>
 struct merged_operands<Large, Small, true> {
   using nodes = typename Large::nodes;
-  static constexpr std::size_t small_root = Small::size - 1;
+  using small_root = std::integral_constant<std::size_t, expr_size<Small>::value - 1>;
 };
-template <class Op, class Shape, class A, class B, bool AIsLarger = (A::size >= B::size)>
+template <class Op, class Shape, class A, class B, bool AIsLarger = (expr_size<A>::value >= expr_size<B>::value)>
 struct apply_binary_op {
   using merged = merged_operands<A, B>;
-  using type = typename with_root<op_node<Op, Shape, A::size - 1, merged::small_root>, typename merged::nodes>::type;
+  using type = typename with_root<op_node<Op, Shape, expr_size<A>::value - 1, merged::small_root::value>, typename merged::nodes>::type;
 };
 template <class Op, class Shape, class A, class B>
 struct apply_binary_op<Op, Shape, A, B, false> {
   using merged = merged_operands<B, A>;
-  using type = typename with_root<op_node<Op, Shape, merged::small_root, B::size - 1>, typename merged::nodes>::type;
+  using type = typename with_root<op_node<Op, Shape, merged::small_root::value, expr_size<B>::value - 1>, typename merged::nodes>::type;
 };
 template <class Op, class Shape, class A, class B>
 struct apply_op<Op, Shape, A, B> : apply_binary_op<Op, Shape, A, B> {};

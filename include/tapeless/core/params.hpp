@@ -215,7 +215,7 @@ class leaf_buffer {
 
   template <class Leaf>
   static constexpr std::size_t offset_of() noexcept {
-    return layout::offsets[index_of<Leaf, Leaves>];
+    return layout::offsets[index_of<Leaf, Leaves>::value];
   }
 
   E* data() noexcept { return storage_.data(); }

@@ -21,6 +21,15 @@ struct type_list {
 template <class T>
 struct type_tag {};
 
+// The length of a list as std::integral_constant, whose `value` is shared
+// by every list of that length. The graph machinery reads lengths through
+// it, not through `List::size`: each static variable it reads is a symbol
+// whose mangled name spells the list (see list_contains below).
+template <class List>
+struct list_size;
+template <class... T>
+struct list_size<type_list<T...>> : std::integral_constant<std::size_t, sizeof...(T)> {};
+
 // One element of a lookup table: non-template functions keyed by the
 // element's type and by its position. Overload resolution over them only
 // compares types for identity; deducing `indexed<I, T>` from a base class
@@ -45,7 +54,7 @@ struct index_table_impl<type_list<>, std::index_sequence<>> {
 };
 
 template <class List>
-using index_table = index_table_impl<List, std::make_index_sequence<List::size>>;
+using index_table = index_table_impl<List, std::make_index_sequence<list_size<List>::value>>;
 
 // The I-th type of List.
 template <std::size_t I, class List>
@@ -54,12 +63,19 @@ using type_at = decltype(index_table<List>::at(static_cast<std::integral_constan
 // A base-class test, not a requires-expression: clang 14 prints the types
 // of a failed requirement eagerly, and a deep node type prints in time
 // exponential in its depth.
+//
+// Lookups keyed on graph types are concepts and types, not variable
+// templates: every instantiated variable is a symbol whose mangled name
+// spells its template arguments, and g++ mangles each one even when it is
+// only read at compile time. Keyed on node lists, that is quadratic in the
+// graph's size and was most of a deep graph's compile time.
 template <class T, class List>
-inline constexpr bool list_contains = std::is_base_of_v<type_tag<T>, index_table<List>>;
+concept list_contains = std::is_base_of<type_tag<T>, index_table<List>>::value;
 
-// The position of T in List (T must occur exactly once).
+// The position of T in List (T must occur exactly once), as
+// std::integral_constant: index_of<T, List>::value.
 template <class T, class List>
-inline constexpr std::size_t index_of = decltype(index_table<List>::index(static_cast<type_tag<T>*>(nullptr)))::value;
+using index_of = decltype(index_table<List>::index(static_cast<type_tag<T>*>(nullptr)));
 
 // Calls f.template operator()<T>() for each T of the list, in order. A
 // braced list, not a fold expression: clang 14 limits a fold expression to
@@ -92,11 +108,11 @@ struct same_as_pred {
   struct is : std::is_same<T, U> {};
 };
 
-template <class List, class Indices = std::make_index_sequence<List::size>>
+template <class List, class Indices = std::make_index_sequence<list_size<List>::value>>
 struct reverse;
 template <class List, std::size_t... I>
 struct reverse<List, std::index_sequence<I...>> {
-  using type = type_list<type_at<List::size - 1 - I, List>...>;
+  using type = type_list<type_at<sizeof...(I) - 1 - I, List>...>;
 };
 
 // Small constexpr algorithms on arrays. Compile-time tables are computed by

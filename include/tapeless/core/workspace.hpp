@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstddef>
+#include <type_traits>
 
 #include <tapeless/core/expr.hpp>
 #include <tapeless/core/graph.hpp>
@@ -34,21 +35,26 @@ struct node_scratch<op_node<Op, S, A...>> {
 };
 }  // namespace detail
 
+namespace detail {
+// Numbers in node N's slot. A class keyed on the node alone, not a member
+// of slot_layout<Root>: that would be one static variable per node with
+// the whole graph in its mangled name (see core/merge.hpp, list_structure).
+template <class N>
+struct slot_size : std::integral_constant<std::size_t, (input_leaf<N> || op_node_type<N>)
+                                                           ? N::shape::size + node_scratch<N>::larger
+                                                           : 0> {};
+
+template <class... N>
+constexpr auto slot_offsets(type_list<N...>) {
+  return prefix_sums(std::array<std::size_t, sizeof...(N)>{slot_size<N>::value...});
+}
+}  // namespace detail
+
 template <class Root>
 struct slot_layout {
   using nodes = typename graph<Root>::nodes;
 
-  template <class N>
-  static constexpr std::size_t slot_size =
-      (input_leaf<N> || op_node_type<N>) ? N::shape::size + detail::node_scratch<N>::larger : 0;
-
-  template <class List>
-  struct sizes_of;
-  template <class... N>
-  struct sizes_of<detail::type_list<N...>> {
-    static constexpr std::array<std::size_t, sizeof...(N)> value{slot_size<N>...};
-  };
-  static constexpr auto offsets = detail::prefix_sums(sizes_of<nodes>::value);
+  static constexpr auto offsets = detail::slot_offsets(nodes{});
 
   // Scalars in one slot array (values, adjoints or tangents).
   static constexpr std::size_t size = offsets[nodes::size];
@@ -57,7 +63,7 @@ struct slot_layout {
   template <std::size_t K>
   static constexpr std::size_t offset_at = offsets[K];
   template <class N>
-  static constexpr std::size_t offset = offsets[detail::index_of<N, nodes>];
+  static constexpr std::size_t offset = offsets[detail::index_of<N, nodes>::value];
 };
 
 // Values and adjoints of every node with a slot, as numbers of type T.

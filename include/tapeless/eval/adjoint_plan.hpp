@@ -119,17 +119,26 @@ constexpr adjoint_plan_data<N> plan_adjoints(const std::array<plan_node, N>& nod
   return plan;
 }
 
-// Which arguments of node N the node's VJP passes on unchanged.
+// Which arguments of an Op node of shape S, whose arguments have shapes
+// ArgShapes, the node's VJP passes on unchanged. Keyed on the op and the
+// shapes, not on the graph: a static member of a class named after the
+// whole graph, instantiated once per node, gets a mangled name as long as
+// the graph, and g++ spends most of a deep graph's compile time mangling
+// such names.
+template <class Op, class S, class... ArgShapes>
+struct identity_args_of_op {
+  static constexpr std::array<bool, max_op_args> value = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<bool, max_op_args>{(identity_vjp<Op, I>() && std::is_same_v<ArgShapes, S>)...};
+  }(std::index_sequence_for<ArgShapes...>{});
+};
+
 template <class Nodes, class N>
 struct identity_args {
-  static constexpr std::array<bool, max_op_args> value{};
+  using type = identity_args_of_op<void, void>;
 };
 template <class Nodes, class Op, class S, std::size_t... A>
 struct identity_args<Nodes, op_node<Op, S, A...>> {
-  static constexpr std::array<bool, max_op_args> value = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<bool, max_op_args>{
-        (identity_vjp<Op, I>() && std::is_same_v<typename type_at<A, Nodes>::shape, S>)...};
-  }(std::make_index_sequence<sizeof...(A)>{});
+  using type = identity_args_of_op<Op, S, typename type_at<A, Nodes>::shape...>;
 };
 
 // The plan of Root's adjoints for a sweep seeded at Seeds.
@@ -142,7 +151,7 @@ struct adjoint_plan<Root, Seeds, type_list<N...>, std::index_sequence<K...>> {
   static constexpr adjoint_plan_data<sizeof...(N)> data = plan_adjoints(std::array<plan_node, sizeof...(N)>{
       plan_node{input_leaf<N> || op_node_type<N>, active[K], input_leaf<N> && Seeds::template seeded<N>,
                 (input_leaf<N> || op_node_type<N>) ? N::shape::size + node_scratch<N>::adjoints : 0, node_traits<N>::args,
-                identity_args<type_list<N...>, N>::value}...});
+                identity_args<type_list<N...>, N>::type::value}...});
 };
 
 // Adjoint memory in the planned layout.
@@ -207,16 +216,25 @@ struct zero_list<Root, ParamSet, Seeds, K, std::index_sequence<Z...>> {
   using type = type_list<planned_at<Root, ParamSet, Seeds, adjoint_plan<Root, Seeds>::data.zero[K][Z]>...>;
 };
 
+// The arguments of node K whose VJP runs: the active ones that do not
+// share the node's adjoint (none when K itself is inactive).
+template <std::size_t N, std::size_t M>
+constexpr unsigned planned_mask(const std::array<bool, N>& active, const adjoint_plan_data<N>& plan, std::size_t k,
+                                const std::array<std::size_t, M>& args) {
+  if (!active[k]) return 0u;
+  std::array<bool, M> bits{};
+  for (std::size_t i = 0; i < M; ++i) bits[i] = active[args[i]];
+  return bit_mask(bits) & ~plan.shared_mask[k];
+}
+
 template <class Root, class ParamSet, class Seeds, std::size_t K, class N = type_at<K, typename Root::nodes>>
 struct planned_call_at;
 template <class Root, class ParamSet, class Seeds, std::size_t K, class Op, class S, std::size_t... A>
 struct planned_call_at<Root, ParamSet, Seeds, K, op_node<Op, S, A...>> {
   using plan = adjoint_plan<Root, Seeds>;
-  static constexpr auto& active = activity<Root, Seeds>::active;
-  static constexpr unsigned mask =
-      active[K] ? bit_mask(std::array<bool, sizeof...(A)>{active[A]...}) & ~plan::data.shared_mask[K] : 0u;
   using type = planned_reverse_call<
-      Op, mask, location_at<Root, ParamSet, K>, type_list<location_at<Root, ParamSet, A>...>,
+      Op, planned_mask(activity<Root, Seeds>::active, plan::data, K, std::array<std::size_t, sizeof...(A)>{A...}),
+      location_at<Root, ParamSet, K>, type_list<location_at<Root, ParamSet, A>...>,
       planned_at<Root, ParamSet, Seeds, K>, type_list<planned_at<Root, ParamSet, Seeds, A>...>,
       typename zero_list<Root, ParamSet, Seeds, K, std::make_index_sequence<plan::data.zero_count[K]>>::type>;
 };

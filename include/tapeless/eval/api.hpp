@@ -180,7 +180,7 @@ struct params_held;
 template <class... P, class ParamSet>
 struct params_held<type_list<P...>, ParamSet> {
   static constexpr std::size_t first_missing =
-      first_false(std::array<bool, sizeof...(P)>{ParamSet::template holds<P>...});
+      first_false(std::array<bool, sizeof...(P)>{list_contains<P, typename ParamSet::leaves>...});
   static constexpr bool all = first_missing == sizeof...(P);
 };
 
@@ -323,7 +323,7 @@ result_t<T, typename Root::shape> run_reverse_in(T* values, T* adjoints, const P
       for_each_type(typename graph<Root>::inputs{}, [&]<class I>() {
         if constexpr (planned)
           input_grad->template view<I>().assign(adjoint_view(
-              arrays, planned_at<Root, ParamSet, seeds, index_of<I, typename Root::nodes>>{}));
+              arrays, planned_at<Root, ParamSet, seeds, index_of<I, typename Root::nodes>::value>{}));
         else
           input_grad->template view<I>().assign(
               tensor_view<const T, typename I::shape>(adjoints + layout::template offset<I>));

@@ -175,7 +175,7 @@ struct planned_entry_offsets<Root, Wrt, type_list<L...>> {
     if constexpr (param_leaf<Leaf>)
       return Wrt::layout::template storage_offset<Leaf>();
     else
-      return plan::data.offset[index_of<Leaf, typename Root::nodes>];
+      return plan::data.offset[index_of<Leaf, typename Root::nodes>::value];
   }
   static constexpr std::array<std::size_t, sizeof...(L)> offset{offset_of<L>()...};
 };

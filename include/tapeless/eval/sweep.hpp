@@ -30,6 +30,7 @@
 
 #include <tapeless/core/expr.hpp>
 #include <tapeless/core/graph.hpp>
+#include <tapeless/core/params.hpp>
 #include <tapeless/core/tensor.hpp>
 #include <tapeless/core/type_list.hpp>
 #include <tapeless/core/workspace.hpp>
@@ -58,7 +59,7 @@ struct activity;
 template <class Root, class Seeds, class... N>
 struct activity<Root, Seeds, type_list<N...>> {
   static constexpr std::array<bool, sizeof...(N)> active =
-      reaching(std::array<bool, sizeof...(N)>{Seeds::template seeded<N>...}, graph_hashes<type_list<N...>>::args);
+      reaching(std::array<bool, sizeof...(N)>{Seeds::template seeded<N>...}, graph_args<type_list<N...>>::args);
 };
 
 // Whether Root's value depends on a seeded leaf.
@@ -137,13 +138,14 @@ tensor_view<const PT, S> tangent_view(const sweep_arrays<T, E, PA, V, PT>& a, pa
 // parameter buffer ParamSet.
 template <class Root, class ParamSet, std::size_t K, class N = type_at<K, typename Root::nodes>>
 struct location_of {
-  using type = slot_location<slot_layout<Root>::template offset_at<K>, typename N::shape>;
+  using type = slot_location<slot_layout<Root>::offsets[K], typename N::shape>;
 };
 // A parameter, or a loop node's stack of them (core/expr.hpp).
 template <class Root, class ParamSet, std::size_t K, class N>
   requires param_leaf<N>
 struct location_of<Root, ParamSet, K, N> {
-  using type = param_location<ParamSet::template offset_of<N>(), typename N::shape>;
+  using type = param_location<leaf_layout<typename ParamSet::leaves>::offsets[index_of<N, typename ParamSet::leaves>::value],
+                              typename N::shape>;
 };
 template <class Root, class ParamSet, std::size_t K, std::intmax_t Num, std::intmax_t Den>
 struct location_of<Root, ParamSet, K, constant_t<Num, Den>> {
@@ -227,9 +229,8 @@ template <class Root, class ParamSet, class Seeds, std::size_t K, class N = type
 struct call_at;
 template <class Root, class ParamSet, class Seeds, std::size_t K, class Op, class S, std::size_t... A>
 struct call_at<Root, ParamSet, Seeds, K, op_node<Op, S, A...>> {
-  static constexpr auto& active = activity<Root, Seeds>::active;
-  using type = op_call<Op, bit_mask(std::array<bool, sizeof...(A)>{active[A]...}), location_at<Root, ParamSet, K>,
-                       location_at<Root, ParamSet, A>...>;
+  using type = op_call<Op, bit_mask(std::array<bool, sizeof...(A)>{activity<Root, Seeds>::active[A]...}),
+                       location_at<Root, ParamSet, K>, location_at<Root, ParamSet, A>...>;
 };
 
 // Root's op nodes as op_calls, in list order or reversed.
@@ -238,14 +239,13 @@ template <class Root, class ParamSet, class Seeds, bool Reversed = false,
 struct call_list;
 template <class Root, class ParamSet, class Seeds, bool Reversed, std::size_t... K>
 struct call_list<Root, ParamSet, Seeds, Reversed, std::index_sequence<K...>> {
-  static constexpr std::array<std::size_t, sizeof...(K)> positions{K...};
-  template <std::size_t I>
-  static constexpr std::size_t pick = positions[Reversed ? sizeof...(K) - 1 - I : I];
+  static constexpr std::size_t count = sizeof...(K);
+  static constexpr std::array<std::size_t, count> positions{K...};
   template <class Is>
   struct build;
   template <std::size_t... I>
   struct build<std::index_sequence<I...>> {
-    using type = type_list<typename call_at<Root, ParamSet, Seeds, pick<I>>::type...>;
+    using type = type_list<typename call_at<Root, ParamSet, Seeds, positions[Reversed ? count - 1 - I : I]>::type...>;
   };
   using type = typename build<std::make_index_sequence<sizeof...(K)>>::type;
 };

@@ -160,7 +160,7 @@ class trajectory_problem {
   // positions, so they are found by structural hash).
   template <class Part>
   static constexpr std::size_t position_of =
-      detail::graph_hashes<nodes>::find(detail::graph_hashes<typename Part::nodes>::hashes[Part::size - 1]);
+      detail::merge_positions<nodes, typename Part::nodes>::plan.position[Part::size - 1];
   static constexpr std::size_t next_state_position = position_of<Step>;
   static constexpr std::size_t cost_position = position_of<Cost>;
   static_assert(input_leaf<typename Step::root> || op_node_type<typename Step::root>,

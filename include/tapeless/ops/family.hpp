@@ -105,8 +105,8 @@ using report_shapes = shape_mismatch<typename describe<Operands>::type...>;
 // Shapes of an elementwise op's operands agree: equal, or one is a scalar.
 // An operand that already failed its own check agrees with everything.
 template <class A, class B>
-inline constexpr bool broadcastable = invalid<A> || invalid<B> || std::is_same_v<typename A::shape, typename B::shape> ||
-                                      A::shape::rank == 0 || B::shape::rank == 0;
+concept broadcastable = invalid<A> || invalid<B> || std::is_same<typename A::shape, typename B::shape>::value ||
+                        A::shape::rank == 0 || B::shape::rank == 0;
 
 // Op applied to the arguments' values (core/merge.hpp builds the node
 // list), or the silent invalid expression when a check failed here or

@@ -76,7 +76,7 @@ struct repeat_op {
   static constexpr std::size_t block_values = layout::size;
   static constexpr std::size_t carry_at = layout::template offset<Carry>;
   static constexpr std::size_t root_at = layout::template offset_at<Body::size - 1>;
-  static constexpr std::size_t carry_position = detail::index_of<Carry, typename Body::nodes>;
+  static constexpr std::size_t carry_position = detail::index_of<Carry, typename Body::nodes>::value;
 
   static constexpr detail::scan_plan plan = detail::scan_plan::of(N, Every);
 
