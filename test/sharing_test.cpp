@@ -223,3 +223,31 @@ TEST_CASE("the seed network's compile-time facts") {
   static_assert(alignof(params<L>) == 64);
   CHECK(params<L>::layout_info()[3].name == "b2");
 }
+
+TEST_CASE("merges share equal sub-expressions; f + g with f and g each used once gets both adjoints") {
+  constexpr auto u = input<"u", vec<3>>;
+  constexpr auto v = input<"v", vec<3>>;
+  // [u, exp(u)] (2 nodes) merged into [v, u, v * u]: u is found, exp(u)
+  // is new. v, u, v * u, exp(u), +.
+  constexpr auto small = exp(u) + v * u;
+  static_assert(graph<decltype(small)>::node_count == 5);
+  // f's 5 nodes (u, v, u * v, exp(u), +) merged into g's list: all but
+  // f's root are found. g: u, exp(u), v, u * v, *, +; then f's root and
+  // the final +. f and g are each used once, by an add (identity VJPs):
+  // only one of them may take over the add's adjoint memory (the second
+  // one used to, and read memory the plan had handed out again: wrong
+  // gradients in the first two elements).
+  constexpr auto f = u * v + exp(u);
+  constexpr auto g = exp(u) * (u * v) + u;
+  constexpr auto both = f + g;
+  static_assert(graph<decltype(both)>::node_count == 8);
+  const std::array<double, 3> uv{0.5, -1.0, 2.0}, vv{1.5, 0.25, -0.5};
+  const auto r = value_and_grad(sum(both), wrt_inputs, bind<"u">(uv), bind<"v">(vv));
+  double expected = 0;
+  for (std::size_t i = 0; i < 3; ++i) {
+    const double e = std::exp(uv[i]), m = uv[i] * vv[i];
+    expected += (m + e) + (e * m + uv[i]);
+    CHECK(r.input_grad.get<"u">()[i] == doctest::Approx(vv[i] + e + e * m + e * vv[i] + 1).epsilon(1e-14));
+  }
+  CHECK(r.value == doctest::Approx(expected).epsilon(1e-14));
+}

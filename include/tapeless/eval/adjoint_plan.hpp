@@ -92,13 +92,20 @@ constexpr adjoint_plan_data<N> plan_adjoints(const std::array<plan_node, N>& nod
   if (needs(root)) allocate(root);
   for (std::size_t p = N; p-- > 0;) {
     if (!needs(p)) continue;
+    // At most one argument takes over p's block: a block has one owner,
+    // and freeing it when the owner is done would leave a second taker
+    // (`f + g` with f and g each used once) reading memory handed out
+    // again.
+    bool taken_over = false;
     for (std::size_t a = 0; a < nodes[p].args.count; ++a) {
       const std::size_t k = nodes[p].args.index[a];
       if (!needs(k) || last_use[k] != p) continue;
       bool seen = false;  // the same argument twice: one slot
       for (std::size_t b = 0; b < a; ++b) seen = seen || nodes[p].args.index[b] == k;
       if (seen) continue;
-      if (uses[k] == 1 && nodes[p].identity[a] && !nodes[k].seeded_input && nodes[k].size == nodes[p].size) {
+      if (!taken_over && uses[k] == 1 && nodes[p].identity[a] && !nodes[k].seeded_input &&
+          nodes[k].size == nodes[p].size) {
+        taken_over = true;
         // k's adjoint is p's: take over p's block (not when k needs more
         // room than p's value: a loop node's adjoint scratch).
         plan.offset[k] = plan.offset[p];
