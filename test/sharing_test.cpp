@@ -21,6 +21,16 @@
 
 using namespace tapeless;
 
+// Input "q" hashes like input "p" (its kind hash is p's), so only an exact
+// comparison tells them apart: merges of a few nodes compare exactly and
+// must keep them apart (merges of more go through hashes and refuse such
+// a pair: compile_fail/hash_collision.cpp).
+template <>
+struct tapeless::detail::node_traits<input_t<name<'q'>, scalar>> {
+  static constexpr hash128 kind = kind_hash<input_t<name<'p'>, scalar>>;
+  static constexpr node_args args{};
+};
+
 namespace {
 
 constexpr std::size_t depth = 64;
@@ -227,16 +237,16 @@ TEST_CASE("the seed network's compile-time facts") {
 TEST_CASE("merges share equal sub-expressions; f + g with f and g each used once gets both adjoints") {
   constexpr auto u = input<"u", vec<3>>;
   constexpr auto v = input<"v", vec<3>>;
-  // [u, exp(u)] (2 nodes) merged into [v, u, v * u]: u is found, exp(u)
-  // is new. v, u, v * u, exp(u), +.
+  // Small merge: [u, exp(u)] (2 nodes) into [v, u, v * u]: u is found,
+  // exp(u) is new. v, u, v * u, exp(u), +.
   constexpr auto small = exp(u) + v * u;
   static_assert(graph<decltype(small)>::node_count == 5);
-  // f's 5 nodes (u, v, u * v, exp(u), +) merged into g's list: all but
-  // f's root are found. g: u, exp(u), v, u * v, *, +; then f's root and
-  // the final +. f and g are each used once, by an add (identity VJPs):
-  // only one of them may take over the add's adjoint memory (the second
-  // one used to, and read memory the plan had handed out again: wrong
-  // gradients in the first two elements).
+  // Large merge: f's 5 nodes (u, v, u * v, exp(u), +) into g's list, by
+  // hash: all but f's root are found. g: u, exp(u), v, u * v, *, +; then
+  // f's root and the final +. f and g are each used once, by an add
+  // (identity VJPs): only one of them may take over the add's adjoint
+  // memory (the second one used to, and read memory the plan had handed
+  // out again: wrong gradients in the first two elements).
   constexpr auto f = u * v + exp(u);
   constexpr auto g = exp(u) * (u * v) + u;
   constexpr auto both = f + g;
@@ -250,4 +260,11 @@ TEST_CASE("merges share equal sub-expressions; f + g with f and g each used once
     CHECK(r.input_grad.get<"u">()[i] == doctest::Approx(vv[i] + e + e * m + e * vv[i] + 1).epsilon(1e-14));
   }
   CHECK(r.value == doctest::Approx(expected).epsilon(1e-14));
+
+  // Equal hashes, different nodes, merged by exact comparison: two nodes.
+  constexpr auto p = input<"p", scalar>;
+  constexpr auto q = input<"q", scalar>;
+  constexpr auto pq = p - q;
+  static_assert(graph<decltype(pq)>::node_count == 3);
+  CHECK(value(pq, bind<"p">(3.0), bind<"q">(1.0)) == 2.0);
 }

@@ -188,27 +188,49 @@ struct merge_plan {
   bool collision = false;  // two different nodes with the same hash
 };
 
-// Merging b (M nodes) into a (N nodes). A few nodes (a new leaf, `W * h`
-// for a new W) are looked up by scanning a's hashes; more go through a
-// hash table of a, built once for the merge.
+// Merging a few nodes (a new leaf, `W * h` for a new W) into a: each is
+// looked for by scanning a for the same kind with the same arguments (an
+// exact comparison: no hashes are computed, and a's nodes are distinct, so
+// at most one matches). O(n) per node of b, with no tables.
+template <std::size_t N, std::size_t M>
+constexpr merge_plan<M> plan_small_merge(const std::array<const void*, N>& a_ids,
+                                         const std::array<node_args, N>& a_args,
+                                         const std::array<const void*, M>& b_ids,
+                                         const std::array<node_args, M>& b_args) {
+  merge_plan<M> plan;
+  for (std::size_t j = 0; j < M; ++j) {
+    const node_args& y = b_args[j];
+    bool args_in_a = true;  // an argument new to a makes the node new too
+    for (std::size_t k = 0; k < y.count; ++k) args_in_a = args_in_a && plan.position[y.index[k]] < N;
+    std::size_t found = not_found;
+    for (std::size_t i = 0; args_in_a && i < N && found == not_found; ++i) {
+      const node_args& x = a_args[i];
+      bool same = x.count == y.count;
+      for (std::size_t k = 0; same && k < x.count; ++k) same = x.index[k] == plan.position[y.index[k]];
+      // Kinds last: a call per comparison is what costs in the compiler.
+      if (same && same_kind(a_ids[i], b_ids[j])) found = i;
+    }
+    if (found != not_found) {
+      plan.position[j] = found;
+    } else {
+      plan.position[j] = N + plan.added_count;
+      plan.added[plan.added_count++] = j;
+    }
+  }
+  return plan;
+}
+
+// Merging many nodes of b into a: b's structural hashes are looked up in a
+// hash table of a's, built once for the merge, and every hit is confirmed.
 template <std::size_t N, std::size_t M>
 constexpr merge_plan<M> plan_merge(const list_structure<N>& a, const list_structure<M>& b) {
   const std::array<hash128, N> a_hashes = structural_hashes(a.kinds, a.args);
   const std::array<hash128, M> b_hashes = structural_hashes(b.kinds, b.args);
-  constexpr bool use_table = M > 4;
-  hash_table<use_table ? N : 0> table;
-  if constexpr (use_table) {
-    for (std::size_t k = 0; k < N; ++k) table.insert(a_hashes, k);
-  }
+  hash_table<N> table;
+  for (std::size_t k = 0; k < N; ++k) table.insert(a_hashes, k);
   merge_plan<M> plan;
   for (std::size_t j = 0; j < M; ++j) {
-    std::size_t found = not_found;
-    if constexpr (use_table) {
-      found = table.find(b_hashes[j], a_hashes);
-    } else {
-      for (std::size_t i = 0; i < N && found == not_found; ++i)
-        if (a_hashes[i] == b_hashes[j]) found = i;
-    }
+    const std::size_t found = table.find(b_hashes[j], a_hashes);
     if (found != not_found) {
       // The same node: same kind, same argument nodes (b's arguments come
       // before j, so their positions in the merged list are known).
@@ -227,10 +249,19 @@ constexpr merge_plan<M> plan_merge(const list_structure<N>& a, const list_struct
 }
 
 // The merge plan of node list B into node list A.
-template <class A, class B>
+inline constexpr std::size_t small_merge = 4;
+template <class A, class B, bool Small = (list_size<B>::value <= small_merge)>
 struct merge_positions;
 template <class... A, class... B>
-struct merge_positions<type_list<A...>, type_list<B...>> {
+struct merge_positions<type_list<A...>, type_list<B...>, true> {
+  static constexpr merge_plan<sizeof...(B)> plan =
+      plan_small_merge(std::array<const void*, sizeof...(A)>{kind_identity<A>...},
+                       std::array<node_args, sizeof...(A)>{node_traits<A>::args...},
+                       std::array<const void*, sizeof...(B)>{kind_identity<B>...},
+                       std::array<node_args, sizeof...(B)>{node_traits<B>::args...});
+};
+template <class... A, class... B>
+struct merge_positions<type_list<A...>, type_list<B...>, false> {
   static constexpr merge_plan<sizeof...(B)> plan = plan_merge(
       list_structure<sizeof...(A)>{{node_traits<A>::kind...}, {kind_identity<A>...}, {node_traits<A>::args...}},
       list_structure<sizeof...(B)>{{node_traits<B>::kind...}, {kind_identity<B>...}, {node_traits<B>::args...}});

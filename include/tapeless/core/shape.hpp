@@ -64,6 +64,42 @@ struct is_shape<image<C, H, W>> : std::true_type {};
 template <class S>
 concept shape_type = detail::is_shape<S>::value;
 
+namespace detail {
+// A shape as values, and back: the sweeps keep per-node facts in arrays
+// indexed by position (eval/sweep.hpp, location_codes), and a shape is one
+// of them.
+struct shape_code {
+  std::size_t rank = 0;
+  std::array<std::size_t, 3> dims{};
+  friend constexpr bool operator==(const shape_code&, const shape_code&) = default;
+};
+template <shape_type S>
+constexpr shape_code code_of_shape() {
+  shape_code c{S::rank, {}};
+  for (std::size_t i = 0; i < S::rank; ++i) c.dims[i] = S::dims[i];
+  return c;
+}
+
+template <std::size_t Rank, std::size_t D0, std::size_t D1, std::size_t D2>
+struct shape_from;
+template <std::size_t D0, std::size_t D1, std::size_t D2>
+struct shape_from<0, D0, D1, D2> {
+  using type = scalar;
+};
+template <std::size_t D0, std::size_t D1, std::size_t D2>
+struct shape_from<1, D0, D1, D2> {
+  using type = vec<D0>;
+};
+template <std::size_t D0, std::size_t D1, std::size_t D2>
+struct shape_from<2, D0, D1, D2> {
+  using type = mat<D0, D1>;
+};
+template <std::size_t D0, std::size_t D1, std::size_t D2>
+struct shape_from<3, D0, D1, D2> {
+  using type = image<D0, D1, D2>;
+};
+}  // namespace detail
+
 // "scalar", "vec<2>", "mat<2, 3>", "image<1, 28, 28>": for run-time messages and file headers.
 template <shape_type S>
 std::string shape_string() {

@@ -43,7 +43,8 @@ struct plan_node {
   bool seeded_input = false;  // its adjoint is read after the sweep
   std::size_t size = 0;       // numbers in its slot
   node_args args{};
-  std::array<bool, max_op_args> identity{};  // VJP to argument a is ā += ȳ
+  std::array<bool, max_op_args> identity{};  // VJP to argument a is ā += ȳ, if the shapes agree
+  shape_code shape{};
 };
 
 template <std::size_t N>
@@ -103,8 +104,8 @@ constexpr adjoint_plan_data<N> plan_adjoints(const std::array<plan_node, N>& nod
       bool seen = false;  // the same argument twice: one slot
       for (std::size_t b = 0; b < a; ++b) seen = seen || nodes[p].args.index[b] == k;
       if (seen) continue;
-      if (!taken_over && uses[k] == 1 && nodes[p].identity[a] && !nodes[k].seeded_input &&
-          nodes[k].size == nodes[p].size) {
+      if (!taken_over && uses[k] == 1 && nodes[p].identity[a] && nodes[k].shape == nodes[p].shape &&
+          !nodes[k].seeded_input && nodes[k].size == nodes[p].size) {
         taken_over = true;
         // k's adjoint is p's: take over p's block (not when k needs more
         // room than p's value: a loop node's adjoint scratch).
@@ -126,26 +127,18 @@ constexpr adjoint_plan_data<N> plan_adjoints(const std::array<plan_node, N>& nod
   return plan;
 }
 
-// Which arguments of an Op node of shape S, whose arguments have shapes
-// ArgShapes, the node's VJP passes on unchanged. Keyed on the op and the
-// shapes, not on the graph: a static member of a class named after the
-// whole graph, instantiated once per node, gets a mangled name as long as
-// the graph, and g++ spends most of a deep graph's compile time mangling
-// such names.
-template <class Op, class S, class... ArgShapes>
-struct identity_args_of_op {
-  static constexpr std::array<bool, max_op_args> value = []<std::size_t... I>(std::index_sequence<I...>) {
-    return std::array<bool, max_op_args>{(identity_vjp<Op, I>() && std::is_same_v<ArgShapes, S>)...};
-  }(std::index_sequence_for<ArgShapes...>{});
-};
-
-template <class Nodes, class N>
+// Which arguments of node N its VJP passes on unchanged when the shapes
+// agree (plan_adjoints compares them). Keyed on the node, not on the
+// graph: see core/merge.hpp, list_structure.
+template <class N>
 struct identity_args {
-  using type = identity_args_of_op<void, void>;
+  static constexpr std::array<bool, max_op_args> value{};
 };
-template <class Nodes, class Op, class S, std::size_t... A>
-struct identity_args<Nodes, op_node<Op, S, A...>> {
-  using type = identity_args_of_op<Op, S, typename type_at<A, Nodes>::shape...>;
+template <class Op, class S, std::size_t... A>
+struct identity_args<op_node<Op, S, A...>> {
+  static constexpr std::array<bool, max_op_args> value = []<std::size_t... I>(std::index_sequence<I...>) {
+    return std::array<bool, max_op_args>{identity_vjp<Op, I>()...};
+  }(std::make_index_sequence<sizeof...(A)>{});
 };
 
 // The plan of Root's adjoints for a sweep seeded at Seeds.
@@ -158,7 +151,7 @@ struct adjoint_plan<Root, Seeds, type_list<N...>, std::index_sequence<K...>> {
   static constexpr adjoint_plan_data<sizeof...(N)> data = plan_adjoints(std::array<plan_node, sizeof...(N)>{
       plan_node{input_leaf<N> || op_node_type<N>, active[K], input_leaf<N> && Seeds::template seeded<N>,
                 (input_leaf<N> || op_node_type<N>) ? N::shape::size + node_scratch<N>::adjoints : 0, node_traits<N>::args,
-                identity_args<type_list<N...>, N>::type::value}...});
+                identity_args<N>::value, code_of_shape<typename N::shape>()}...});
 };
 
 // Adjoint memory in the planned layout.
@@ -172,14 +165,14 @@ tensor_view<T, S> adjoint_view(const sweep_arrays<T, E, PA, V, PT>& a, adjoint_l
 
 // The adjoint location of node K: planned for workspace nodes, unchanged
 // for parameters (the parameter-adjoint buffer) and constants.
-template <class Root, class ParamSet, class Seeds, std::size_t K, class N = type_at<K, typename Root::nodes>>
+template <class Root, class ParamSet, class Seeds, std::size_t K,
+          bool Slot = location_codes<Root, ParamSet>::value[K].kind == location_kind::slot>
 struct planned_location {
   using type = location_at<Root, ParamSet, K>;
 };
-template <class Root, class ParamSet, class Seeds, std::size_t K, class N>
-  requires(input_leaf<N> || op_node_type<N>)
-struct planned_location<Root, ParamSet, Seeds, K, N> {
-  using type = adjoint_location<adjoint_plan<Root, Seeds>::data.offset[K], typename N::shape>;
+template <class Root, class ParamSet, class Seeds, std::size_t K>
+struct planned_location<Root, ParamSet, Seeds, K, true> {
+  using type = adjoint_location<adjoint_plan<Root, Seeds>::data.offset[K], shape_in<location_codes<Root, ParamSet>, K>>;
 };
 template <class Root, class ParamSet, class Seeds, std::size_t K>
 using planned_at = typename planned_location<Root, ParamSet, Seeds, K>::type;

@@ -134,26 +134,74 @@ tensor_view<const PT, S> tangent_view(const sweep_arrays<T, E, PA, V, PT>& a, pa
   return tensor_view<const PT, S>(a.param_tangents + O);
 }
 
-// The location of the node at position K of Root's list, in a call with
-// parameter buffer ParamSet.
-template <class Root, class ParamSet, std::size_t K, class N = type_at<K, typename Root::nodes>>
-struct location_of {
-  using type = slot_location<slot_layout<Root>::offsets[K], typename N::shape>;
+// Locations as values: one array per graph and parameter buffer holds
+// every node's location, so the location of an op's argument is found by
+// indexing it. Looking the argument's node up in the list instead is an
+// overload resolution over the whole list per lookup, O(n²) over a sweep.
+enum class location_kind : unsigned char { slot, param, constant };
+struct location_code {
+  location_kind kind = location_kind::slot;
+  std::size_t offset = 0;  // in the workspace or the parameter buffer
+  std::intmax_t num = 0, den = 1;  // a constant's value
+  shape_code shape{};
 };
+
+// The offset of parameter N in a buffer of Leaves; 0 for other nodes.
+template <class N, class Leaves>
+struct param_offset : std::integral_constant<std::size_t, 0> {};
 // A parameter, or a loop node's stack of them (core/expr.hpp).
-template <class Root, class ParamSet, std::size_t K, class N>
+template <class N, class Leaves>
   requires param_leaf<N>
-struct location_of<Root, ParamSet, K, N> {
-  using type = param_location<leaf_layout<typename ParamSet::leaves>::offsets[index_of<N, typename ParamSet::leaves>::value],
-                              typename N::shape>;
+struct param_offset<N, Leaves>
+    : std::integral_constant<std::size_t, leaf_layout<Leaves>::offsets[index_of<N, Leaves>::value]> {};
+
+// Keyed on the node alone (see core/merge.hpp, list_structure, on why
+// nothing per node is keyed on the graph).
+template <class N>
+constexpr location_code node_location(std::size_t slot_offset, std::size_t param_offset) {
+  if constexpr (param_leaf<N>)
+    return {location_kind::param, param_offset, 0, 1, code_of_shape<typename N::shape>()};
+  else if constexpr (constant_leaf<N>)
+    return {location_kind::constant, 0, N::value::num, N::value::den, shape_code{}};
+  else
+    return {location_kind::slot, slot_offset, 0, 1, code_of_shape<typename N::shape>()};
+}
+
+template <class Root, class ParamSet, class Nodes = typename Root::nodes,
+          class Positions = std::make_index_sequence<list_size<Nodes>::value>>
+struct location_codes;
+template <class Root, class ParamSet, class... N, std::size_t... K>
+struct location_codes<Root, ParamSet, type_list<N...>, std::index_sequence<K...>> {
+  static constexpr std::array<location_code, sizeof...(N)> value{
+      node_location<N>(slot_layout<Root>::offsets[K], param_offset<N, typename ParamSet::leaves>::value)...};
 };
-template <class Root, class ParamSet, std::size_t K, std::intmax_t Num, std::intmax_t Den>
-struct location_of<Root, ParamSet, K, constant_t<Num, Den>> {
+
+template <location_kind Kind, std::size_t Offset, std::intmax_t Num, std::intmax_t Den, class Shape>
+struct location_type {
+  using type = slot_location<Offset, Shape>;
+};
+template <std::size_t Offset, std::intmax_t Num, std::intmax_t Den, class Shape>
+struct location_type<location_kind::param, Offset, Num, Den, Shape> {
+  using type = param_location<Offset, Shape>;
+};
+template <std::size_t Offset, std::intmax_t Num, std::intmax_t Den, class Shape>
+struct location_type<location_kind::constant, Offset, Num, Den, Shape> {
   using type = constant_location<rational<Num, Den>>;
 };
 
+// The shape of entry K of a location_codes table.
+template <class Codes, std::size_t K>
+using shape_in = typename shape_from<Codes::value[K].shape.rank, Codes::value[K].shape.dims[0],
+                                     Codes::value[K].shape.dims[1], Codes::value[K].shape.dims[2]>::type;
+
+template <class Codes, std::size_t K>
+using location_in = typename location_type<Codes::value[K].kind, Codes::value[K].offset, Codes::value[K].num,
+                                           Codes::value[K].den, shape_in<Codes, K>>::type;
+
+// The location of the node at position K of Root's list, in a call with
+// parameter buffer ParamSet.
 template <class Root, class ParamSet, std::size_t K>
-using location_at = typename location_of<Root, ParamSet, K>::type;
+using location_at = location_in<location_codes<Root, ParamSet>, K>;
 
 // Where Root's value is.
 template <class Root, class ParamSet>
