@@ -220,6 +220,7 @@ concept sweep_op = requires { Op::runs_sweeps; };
 // argument I reaches a seed and needs its adjoint or carries a tangent.
 template <class Op, unsigned Active, class Out, class... In>
 struct op_call {
+  static constexpr bool is_op = true;
   static constexpr bool active = Active != 0;
 
   template <class A>
@@ -272,13 +273,37 @@ constexpr unsigned bit_mask(const std::array<bool, K>& bits) {
   return mask;
 }
 
-// The op_call of the op node at position K.
+// A leaf's place in a list of calls: nothing to compute.
+struct skip_call {
+  static constexpr bool is_op = false, active = false;
+  template <class A>
+  static void forward(const A&) {}
+  template <class A>
+  static void reverse(const A&) {}
+  template <class A>
+  static void tangent(const A&) {}
+};
+
+// The op_call of the node at position K (skip_call for a leaf).
 template <class Root, class ParamSet, class Seeds, std::size_t K, class N = type_at<K, typename Root::nodes>>
-struct call_at;
+struct call_at {
+  using type = skip_call;
+};
 template <class Root, class ParamSet, class Seeds, std::size_t K, class Op, class S, std::size_t... A>
 struct call_at<Root, ParamSet, Seeds, K, op_node<Op, S, A...>> {
   using type = op_call<Op, bit_mask(std::array<bool, sizeof...(A)>{activity<Root, Seeds>::active[A]...}),
                        location_at<Root, ParamSet, K>, location_at<Root, ParamSet, A>...>;
+};
+
+// Root's nodes as calls in list order: one pack expansion over the list
+// zipped with positions, so no node is looked up (an overload resolution
+// over the whole list per lookup); leaves are skip_calls.
+template <class Root, class ParamSet, class Seeds, class Nodes = typename Root::nodes,
+          class Positions = std::make_index_sequence<list_size<Nodes>::value>>
+struct forward_calls;
+template <class Root, class ParamSet, class Seeds, class... N, std::size_t... K>
+struct forward_calls<Root, ParamSet, Seeds, type_list<N...>, std::index_sequence<K...>> {
+  using type = type_list<typename call_at<Root, ParamSet, Seeds, K, N>::type...>;
 };
 
 // Root's op nodes as op_calls, in list order or reversed.
@@ -312,9 +337,10 @@ struct no_observer {
 // Values of every op node. Input slots must be loaded first.
 template <class Root, class ParamSet, class A, class Observer = no_observer>
 void forward_sweep(const A& arrays, const Observer& observer = {}) {
-  using calls = typename call_list<Root, ParamSet, seed_leaves<false, false>>::type;
+  using calls = typename forward_calls<Root, ParamSet, seed_leaves<false, false>>::type;
   [&]<class... C>(type_list<C...>) {
-    (void)std::initializer_list<int>{(observer.template forward_visit<C>(), C::forward(arrays), 0)...};
+    (void)std::initializer_list<int>{
+        (C::is_op ? observer.template forward_visit<C>() : void(), C::forward(arrays), 0)...};
   }(calls{});
 }
 
@@ -334,9 +360,9 @@ void reverse_sweep(const A& arrays, const Observer& observer = {}) {
 // tangents of seeded inputs must be loaded first.
 template <class Root, class ParamSet, class Seeds, class A, class Observer = no_observer>
 void tangent_sweep(const A& arrays, const Observer& observer = {}) {
-  using calls = typename call_list<Root, ParamSet, Seeds>::type;
+  using calls = typename forward_calls<Root, ParamSet, Seeds>::type;
   [&]<class... C>(type_list<C...>) {
-    (void)std::initializer_list<int>{(observer.template forward_visit<C>(), C::forward(arrays),
+    (void)std::initializer_list<int>{(C::is_op ? observer.template forward_visit<C>() : void(), C::forward(arrays),
                                       C::active ? observer.template tangent_visit<C>() : void(),
                                       C::tangent(arrays), 0)...};
   }(calls{});
@@ -346,7 +372,7 @@ void tangent_sweep(const A& arrays, const Observer& observer = {}) {
 // after the first when several batches of directions share one point.
 template <class Root, class ParamSet, class Seeds, class A>
 void tangent_only_sweep(const A& arrays) {
-  using calls = typename call_list<Root, ParamSet, Seeds>::type;
+  using calls = typename forward_calls<Root, ParamSet, Seeds>::type;
   [&]<class... C>(type_list<C...>) {
     (void)std::initializer_list<int>{(C::tangent(arrays), 0)...};
   }(calls{});
