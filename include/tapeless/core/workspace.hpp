@@ -33,9 +33,7 @@ struct node_scratch<op_node<Op, S, A...>> {
   static constexpr std::size_t values = Op::value_scratch, adjoints = Op::adjoint_scratch;
   static constexpr std::size_t larger = values > adjoints ? values : adjoints;
 };
-}  // namespace detail
 
-namespace detail {
 // Numbers in node N's slot. A class keyed on the node alone, not a member
 // of slot_layout<Root>: that would be one static variable per node with
 // the whole graph in its mangled name (see core/merge.hpp, list_structure).

@@ -306,21 +306,21 @@ struct forward_calls<Root, ParamSet, Seeds, type_list<N...>, std::index_sequence
   using type = type_list<typename call_at<Root, ParamSet, Seeds, K, N>::type...>;
 };
 
-// Root's op nodes as op_calls, in list order or reversed.
-template <class Root, class ParamSet, class Seeds, bool Reversed = false,
+// Root's op nodes as op_calls, last first (the plain reverse sweep).
+template <class Root, class ParamSet, class Seeds,
           class Positions = typename filter<typename Root::nodes, is_node>::index_sequence>
-struct call_list;
-template <class Root, class ParamSet, class Seeds, bool Reversed, std::size_t... K>
-struct call_list<Root, ParamSet, Seeds, Reversed, std::index_sequence<K...>> {
+struct reversed_calls;
+template <class Root, class ParamSet, class Seeds, std::size_t... K>
+struct reversed_calls<Root, ParamSet, Seeds, std::index_sequence<K...>> {
   static constexpr std::size_t count = sizeof...(K);
   static constexpr std::array<std::size_t, count> positions{K...};
   template <class Is>
   struct build;
   template <std::size_t... I>
   struct build<std::index_sequence<I...>> {
-    using type = type_list<typename call_at<Root, ParamSet, Seeds, positions[Reversed ? count - 1 - I : I]>::type...>;
+    using type = type_list<typename call_at<Root, ParamSet, Seeds, positions[count - 1 - I]>::type...>;
   };
-  using type = typename build<std::make_index_sequence<sizeof...(K)>>::type;
+  using type = typename build<std::make_index_sequence<count>>::type;
 };
 
 // Told of each node a sweep evaluates; the default does nothing and
@@ -349,7 +349,7 @@ void forward_sweep(const A& arrays, const Observer& observer = {}) {
 // whatever the parameter adjoint buffer holds.
 template <class Root, class ParamSet, class Seeds, class A, class Observer = no_observer>
 void reverse_sweep(const A& arrays, const Observer& observer = {}) {
-  using calls = typename call_list<Root, ParamSet, Seeds, true>::type;
+  using calls = typename reversed_calls<Root, ParamSet, Seeds>::type;
   [&]<class... C>(type_list<C...>) {
     (void)std::initializer_list<int>{
         (C::active ? observer.template reverse_visit<C>() : void(), C::reverse(arrays), 0)...};
