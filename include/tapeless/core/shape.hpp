@@ -98,6 +98,14 @@ template <std::size_t D0, std::size_t D1, std::size_t D2>
 struct shape_from<3, D0, D1, D2> {
   using type = image<D0, D1, D2>;
 };
+// (A class, not an alias template over C's fields: g++ 12 crashes
+// substituting a dependent class-type argument into an alias.)
+template <shape_code C>
+struct shape_of_code_t {
+  using type = typename shape_from<C.rank, C.dims[0], C.dims[1], C.dims[2]>::type;
+};
+template <shape_code C>
+using shape_of_code = typename shape_of_code_t<C>::type;
 }  // namespace detail
 
 // "scalar", "vec<2>", "mat<2, 3>", "image<1, 28, 28>": for run-time messages and file headers.

@@ -56,9 +56,27 @@ struct index_table_impl<type_list<>, std::index_sequence<>> {
 template <class List>
 using index_table = index_table_impl<List, std::make_index_sequence<list_size<List>::value>>;
 
-// The I-th type of List.
+// The I-th type of List. clang's __type_pack_element indexes a pack in
+// constant time; elsewhere overload resolution over the table's entries
+// costs a step per element.
+#if defined(__has_builtin)
+#if __has_builtin(__type_pack_element)
+#define TAPELESS_TYPE_PACK_ELEMENT 1
+#endif
+#endif
+#ifdef TAPELESS_TYPE_PACK_ELEMENT
+template <std::size_t I, class List>
+struct type_at_impl;
+template <std::size_t I, class... T>
+struct type_at_impl<I, type_list<T...>> {
+  using type = __type_pack_element<I, T...>;
+};
+template <std::size_t I, class List>
+using type_at = typename type_at_impl<I, List>::type;
+#else
 template <std::size_t I, class List>
 using type_at = decltype(index_table<List>::at(static_cast<std::integral_constant<std::size_t, I>*>(nullptr)));
+#endif
 
 // A base-class test, not a requires-expression: clang 14 prints the types
 // of a failed requirement eagerly, and a deep node type prints in time

@@ -55,6 +55,9 @@ struct adjoint_plan_data {
   std::array<std::array<std::size_t, max_op_args>, N> zero{};
   std::array<std::size_t, N> zero_count{};
   std::array<unsigned, N> shared_mask{};
+  // Bit a of vjp_mask[p]: p's VJP to argument a runs (p and its argument
+  // are active, and the argument does not share p's adjoint).
+  std::array<unsigned, N> vjp_mask{};
   std::size_t size = 0;  // numbers in the adjoint array
 };
 
@@ -137,6 +140,10 @@ constexpr adjoint_plan_data<N> plan_adjoints(const std::array<plan_node, N>& nod
     // it over or the caller reads it.
     if (!nodes[p].seeded_input) release(p);
   }
+  for (std::size_t p = 0; p < N; ++p)
+    if (nodes[p].active)
+      for (std::size_t a = 0; a < nodes[p].args.count; ++a)
+        if (nodes[nodes[p].args.index[a]].active && !((plan.shared_mask[p] >> a) & 1u)) plan.vjp_mask[p] |= 1u << a;
   return plan;
 }
 
@@ -229,24 +236,13 @@ struct zero_list<Root, ParamSet, Seeds, K, std::index_sequence<Z...>> {
   using type = type_list<planned_at<Root, ParamSet, Seeds, adjoint_plan<Root, Seeds>::data.zero[K][Z]>...>;
 };
 
-// The arguments of node K whose VJP runs: the active ones that do not
-// share the node's adjoint (none when K itself is inactive).
-template <std::size_t N, std::size_t M>
-constexpr unsigned planned_mask(const std::array<bool, N>& active, const adjoint_plan_data<N>& plan, std::size_t k,
-                                const std::array<std::size_t, M>& args) {
-  if (!active[k]) return 0u;
-  std::array<bool, M> bits{};
-  for (std::size_t i = 0; i < M; ++i) bits[i] = active[args[i]];
-  return bit_mask(bits) & ~plan.shared_mask[k];
-}
-
 template <class Root, class ParamSet, class Seeds, std::size_t K, class N = type_at<K, typename Root::nodes>>
 struct planned_call_at;
 template <class Root, class ParamSet, class Seeds, std::size_t K, class Op, class S, std::size_t... A>
 struct planned_call_at<Root, ParamSet, Seeds, K, op_node<Op, S, A...>> {
   using plan = adjoint_plan<Root, Seeds>;
   using type = planned_reverse_call<
-      Op, planned_mask(activity<Root, Seeds>::active, plan::data, K, std::array<std::size_t, sizeof...(A)>{A...}),
+      Op, plan::data.vjp_mask[K],
       location_at<Root, ParamSet, K>, type_list<location_at<Root, ParamSet, A>...>,
       planned_at<Root, ParamSet, Seeds, K>, type_list<planned_at<Root, ParamSet, Seeds, A>...>,
       typename zero_list<Root, ParamSet, Seeds, K, std::make_index_sequence<plan::data.zero_count[K]>>::type>;

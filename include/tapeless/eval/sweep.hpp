@@ -189,14 +189,21 @@ struct location_type<location_kind::constant, Offset, Num, Den, Shape> {
   using type = constant_location<rational<Num, Den>>;
 };
 
+// A code read once as a template argument (one constant evaluation of the
+// table entry instead of one per field).
+template <location_code C>
+struct location_of_code_t {
+  using type = typename location_type<C.kind, C.offset, C.num, C.den, shape_of_code<C.shape>>::type;
+};
+template <location_code C>
+using location_of_code = typename location_of_code_t<C>::type;
+
 // The shape of entry K of a location_codes table.
 template <class Codes, std::size_t K>
-using shape_in = typename shape_from<Codes::value[K].shape.rank, Codes::value[K].shape.dims[0],
-                                     Codes::value[K].shape.dims[1], Codes::value[K].shape.dims[2]>::type;
+using shape_in = shape_of_code<Codes::value[K].shape>;
 
 template <class Codes, std::size_t K>
-using location_in = typename location_type<Codes::value[K].kind, Codes::value[K].offset, Codes::value[K].num,
-                                           Codes::value[K].den, shape_in<Codes, K>>::type;
+using location_in = location_of_code<Codes::value[K]>;
 
 // The location of the node at position K of Root's list, in a call with
 // parameter buffer ParamSet.
