@@ -14,7 +14,10 @@
 #include <tapeless/eval/parallel_batch.hpp>
 #include <tapeless/tapeless.hpp>
 
+#include "batch_check.hpp"
+
 using namespace tapeless;
+using namespace batch_check;
 
 namespace {
 constexpr auto x = input<"x", vec<2>>;
@@ -33,73 +36,6 @@ constexpr auto every_op = sum(sigmoid(z) + softplus(z) + abs(z) + leaky_relu(z, 
                               smooth_abs(z, 0.01_c) + max(z, w2) + min(z, b2) + z / (2_c + square(w2))) -
                           dot(w2, outer(z, x) * x) * y + mean(transpose(outer(z, w2)) * z);
 
-template <class Loss, class E>
-params<Loss, E> random_params(std::mt19937& rng) {
-  params<Loss, E> P;
-  std::uniform_real_distribution<double> u(-1, 1);
-  for (E& p : P.span()) p = E(u(rng));
-  return P;
-}
-
-template <class E>
-constexpr double tolerance = std::is_same_v<E, float> ? 2e-5 : 1e-12;
-
-// Compares a batch gradient with the scalar path summed sample by sample.
-template <class Loss, class E>
-void check_against_scalar(Loss loss, const params<Loss, E>& P, std::size_t n, const std::vector<E>& xs,
-                          const std::vector<E>& ys) {
-  params<Loss, double> Pd;
-  for (std::size_t k = 0; k < P.size(); ++k) Pd.data()[k] = double(P.data()[k]);
-  params<Loss, double> Gref;
-  Gref.fill(0);
-  double Lref = 0, scale = 1;
-  for (std::size_t s = 0; s < n; ++s) {
-    const std::array<double, 2> xv{double(xs[2 * s]), double(xs[2 * s + 1])};
-    Lref += value_and_grad_accumulate(loss, Pd, Gref, bind<"x">(xv), bind<"y">(double(ys[s])));
-    scale += std::abs(value(loss, Pd, bind<"x">(xv), bind<"y">(double(ys[s]))));
-  }
-  // The same samples feature-major, for soa().
-  std::vector<E> xs_soa(2 * n);
-  for (std::size_t s = 0; s < n; ++s) {
-    xs_soa[s] = xs[2 * s];
-    xs_soa[n + s] = xs[2 * s + 1];
-  }
-
-  batch_engine<Loss, params<Loss, E>> engine;
-  params<Loss, E> G_aos, G_soa;
-  G_aos.fill(E(7));  // overwritten
-  const E L_aos = engine.value_and_grad_into(P, G_aos, n, bind<"x">(aos(xs)), bind<"y">(ys));
-  const E L_soa = engine.value_and_grad_into(P, G_soa, n, bind<"x">(soa(xs_soa)), bind<"y">(soa(ys)));
-  const E L_value = engine.value(P, n, bind<"x">(xs), bind<"y">(ys));
-
-  CHECK(double(L_aos) == doctest::Approx(Lref).epsilon(tolerance<E>).scale(scale));
-  CHECK(L_soa == L_aos);
-  CHECK(L_value == L_aos);
-  for (std::size_t k = 0; k < P.size(); ++k) {
-    INFO("n = " << n << ", parameter entry " << k);
-    CHECK(double(G_aos.data()[k]) == doctest::Approx(Gref.data()[k]).epsilon(tolerance<E>).scale(scale));
-    CHECK(G_soa.data()[k] == G_aos.data()[k]);
-  }
-
-  // The mean is the sum over n.
-  if (n > 0) {
-    params<Loss, E> G_mean;
-    const E L_mean = engine.value_and_grad_into(P, G_mean, n, mean_over_batch, bind<"x">(aos(xs)), bind<"y">(ys));
-    CHECK(double(L_mean) == doctest::Approx(double(L_aos) / double(n)).epsilon(tolerance<E>));
-    for (std::size_t k = 0; k < P.size(); ++k)
-      CHECK(double(G_mean.data()[k]) ==
-            doctest::Approx(double(G_aos.data()[k]) / double(n)).epsilon(tolerance<E>).scale(1));
-  }
-}
-
-// W is the number of samples a sweep carries (Pack registers); R is one
-// register's lane count, so tails that end inside a pack are covered too.
-template <class E>
-std::vector<std::size_t> batch_sizes() {
-  constexpr std::size_t W = batch_engine<decltype(seed_loss), params<decltype(seed_loss), E>>::lanes;
-  constexpr std::size_t R = xsimd::batch<E>::size;
-  return {0, 1, R - 1, R + 1, W - 1, W, W + 1, 2 * W + 1, 1001};
-}
 }  // namespace
 
 TEST_CASE_TEMPLATE("batch gradients equal the scalar path summed over samples, at every tail size", E, float,
@@ -108,7 +44,7 @@ TEST_CASE_TEMPLATE("batch gradients equal the scalar path summed over samples, a
   std::uniform_real_distribution<double> u(-2, 2);
   const auto P_seed = random_params<decltype(seed_loss), E>(rng);
   const auto P_all = random_params<decltype(every_op), E>(rng);
-  for (const std::size_t n : batch_sizes<E>()) {
+  for (const std::size_t n : batch_sizes<decltype(seed_loss), E>()) {
     std::vector<E> xs(2 * n), ys(n);
     for (E& v : xs) v = E(u(rng));
     for (E& v : ys) v = E(u(rng));

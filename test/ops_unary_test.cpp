@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include <doctest/doctest.h>
 
@@ -32,6 +33,13 @@ double ref_neg(double x) { return -x; }
 double ref_sigmoid(double x) { return 1 / (1 + std::exp(-x)); }
 double ref_softplus(double x) { return std::log1p(std::exp(x)); }
 double ref_smooth_abs(double x) { return std::sqrt(x * x + 1e-3); }
+double ref_sin(double x) { return std::sin(x); }
+double ref_cos(double x) { return std::cos(x); }
+double ref_log1p(double x) { return std::log1p(x); }
+double ref_expm1(double x) { return std::expm1(x); }
+double ref_cube(double x) { return x * x * x; }
+double ref_pow_1_5(double x) { return std::pow(x, 1.5); }
+double ref_reciprocal(double x) { return 1 / x; }
 double ref_relu(double x) { return x > 0 ? x : 0; }
 double ref_leaky(double x) { return x > 0 ? x : 0.2 * x; }
 double ref_abs(double x) { return std::abs(x); }
@@ -81,6 +89,26 @@ TEST_CASE("softplus") {
 TEST_CASE("smooth_abs") {
   check_unary(smooth_abs(a5, 1e-3_c), ref_smooth_abs, {.lo = -1, .hi = 1});
   check_unary(smooth_abs(a, 1e-3_c), ref_smooth_abs);
+}
+
+TEST_CASE("sin and cos") {
+  check_unary(sin(a5), ref_sin, {.lo = -4, .hi = 4});
+  check_unary(cos(a5), ref_cos, {.lo = -4, .hi = 4});
+  check_unary(cos(am), ref_cos);
+}
+
+TEST_CASE("log1p (arguments above -1) and expm1") {
+  check_unary(log1p(a5), ref_log1p, {.lo = -0.8, .hi = 3});
+  check_unary(expm1(a5), ref_expm1, {.lo = -3, .hi = 3});
+  check_unary(expm1(a), ref_expm1, {.lo = -1e-3, .hi = 1e-3});
+}
+
+TEST_CASE("pow with a constant exponent") {
+  check_unary(pow(a5, 3_c), ref_cube, {.lo = -2, .hi = 2});
+  check_unary(pow(a5, 1.5_c), ref_pow_1_5, {.lo = 0.1, .hi = 3});
+  check_unary(pow(am, -1_c), ref_reciprocal, {.lo = 0.5, .hi = 3});
+  // pow(x, 1_c) is x itself, no node.
+  static_assert(std::is_same_v<decltype(pow(a5, 1_c)), std::remove_const_t<decltype(a5)>>);
 }
 
 // Away from their kinks these are smooth; the kink conventions have their

@@ -127,6 +127,25 @@ TEST_CASE("the Hessian of a quadratic form is exact") {
     for (std::size_t c = 4; c < 20; ++c) CHECK(HA.matrix(a, c) == 0);
 }
 
+TEST_CASE("Hessians at x = 0 and at ties use each op's own derivative (its JVP rule on dual numbers)") {
+  // sigmoid and softplus compute their values through |x|, whose tangent
+  // at 0 is 0: differentiating those formulas instead of using the ops'
+  // rules would give sigmoid'(0) = softplus'(0) = 0 and lose the
+  // first-derivative terms below. max at a tie routes half to each side
+  // (ops/max.hpp).
+  constexpr auto x = input<"x">;
+  const double s = 1 / (1 + std::exp(0.0)), sp = std::log(2.0);
+  const auto H1 = hessian(square(sigmoid(x)), wrt<"x">, bind<"x">(0.0));
+  CHECK(H1.matrix(0, 0) == doctest::Approx(2 * (s * (1 - s)) * (s * (1 - s))));  // 2σ'² + 2σσ'', σ''(0) = 0
+  const auto H2 = hessian(square(softplus(x)), wrt<"x">, bind<"x">(0.0));
+  CHECK(H2.matrix(0, 0) == doctest::Approx(2 * 0.25 + 2 * sp * 0.25));  // 2 sp'² + 2 sp sp''
+  constexpr auto u = input<"u">;
+  const auto H3 = hessian(square(max(x, u)), wrt<"x", "u">, bind<"x">(1.0), bind<"u">(1.0));
+  // y = max(x, u) has ∂y = (½, ½) at the tie; the Hessian of y² is 2 ∂y ∂yᵀ.
+  for (std::size_t i = 0; i < 2; ++i)
+    for (std::size_t j = 0; j < 2; ++j) CHECK(H3.matrix(i, j) == doctest::Approx(0.5));
+}
+
 TEST_CASE("the Hessian of Rosenbrock's function matches its closed form") {
   constexpr auto x0 = input<"x0">;
   constexpr auto x1 = input<"x1">;

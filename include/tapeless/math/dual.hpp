@@ -3,17 +3,19 @@
 //
 // `value` is the number, `tangent` its derivative along one direction (D =
 // V) or along several at once (D a SIMD pack, one direction per lane, with
-// the value shared by every lane). Arithmetic and the elementary functions
-// follow the chain rule, so any code generic over its number type computes
-// a derivative when handed duals. The library uses this to run the adjoint
-// (VJP) rules of every op on duals: forward-over-reverse, which gives
-// Hessian-vector products (eval/hessian.hpp).
+// the value shared by every lane). Arithmetic follows the chain rule here;
+// the elementary functions (math::exp, math::tanh, ...) and every unary
+// elementwise op get their tangents from the op's JVP rule (math::apply
+// in ops/family.hpp), so any code generic over its number type computes a derivative
+// when handed duals. The library uses this to run the adjoint (VJP) rules
+// of every op on duals: forward-over-reverse, which gives Hessian-vector
+// products (eval/hessian.hpp).
 //
 // Comparisons compare values: a rule that branches on `x > 0` takes the same
-// branch for a dual as for its value, so a kink's subgradient convention is
-// the one the op documents. abs(x) has tangent sign(x) ẋ, 0 at x = 0;
-// sqrt(x) at x = 0 has an infinite tangent (NaN when ẋ = 0), as 1/(2√x)
-// says: the library's sqrt op is documented for x > 0.
+// branch for a dual as for its value. math::abs has tangent sign(x) ẋ, 0 at
+// x = 0 (abs_op's default kink); sqrt(x) at x = 0 has an infinite tangent
+// (NaN when ẋ = 0), as 1/(2√x) says: the library's sqrt op is documented for
+// x > 0.
 //
 // There is deliberately no fma for duals: math::multiply_add then computes
 // acc += a b with the product rule, unfused, as for builtin floats.
@@ -152,28 +154,6 @@ struct dual {
     return V(s) >= a.value;
   }
 
-  // Found by argument-dependent lookup from tapeless::math.
-  friend dual exp(const dual& a) {
-    const V e = math::exp(a.value);
-    return {e, e * a.tangent};
-  }
-  friend dual expm1(const dual& a) { return {math::expm1(a.value), math::exp(a.value) * a.tangent}; }
-  friend dual log(const dual& a) { return {math::log(a.value), a.tangent / a.value}; }
-  friend dual log1p(const dual& a) { return {math::log1p(a.value), a.tangent / (V(1) + a.value)}; }
-  friend dual tanh(const dual& a) {
-    const V t = math::tanh(a.value);
-    return {t, (V(1) - t * t) * a.tangent};
-  }
-  friend dual sqrt(const dual& a) {
-    const V s = math::sqrt(a.value);
-    return {s, a.tangent / (s + s)};
-  }
-  friend dual abs(const dual& a) {
-    const V zero(0);
-    const D dzero(0);
-    return {math::abs(a.value),
-            math::select(a.value > zero, a.tangent, math::select(a.value < zero, -a.tangent, dzero))};
-  }
   // A mask of the value's kind (a bool for a plain value, a lane mask for a
   // SIMD value). A per-lane mask cannot pick a value that all lanes share.
   template <class M>

@@ -1,12 +1,18 @@
 #pragma once
-// One spelling of the elementary functions for every number type.
+// The few number operations the op rules need beyond arithmetic, spelled
+// once for every number type.
 //
-// Op rules call `math::exp(x)`, `math::select(mask, a, b)` and so on. For
-// `float` and `double` these are the <cmath> functions; for any other number
-// type (an `xsimd::batch` holding one sample per lane, a dual number) the
-// call is forwarded unqualified, so the overload in that type's own namespace
-// is found by argument-dependent lookup. The op headers therefore need not
-// include xsimd, and a new number type plugs in without touching them.
+// Op rules call `math::select(mask, a, b)`, `math::isnan(x)` and
+// `math::multiply_add(acc, a, b)`. For `float` and `double` these are
+// plain C++; for any other number type (an `xsimd::batch` holding one
+// sample per lane, a lane_pack, a dual number) the call is forwarded
+// unqualified, so the overload in that type's own namespace is found by
+// argument-dependent lookup. The op headers therefore need not include
+// xsimd, and a new number type plugs in without touching them.
+//
+// The elementary functions (math::exp, math::sin, ...) are not here: each
+// is defined by its op header from the op's own rules (math/dual.hpp,
+// math::apply), so its derivative is written once.
 
 #include <cmath>
 #include <type_traits>
@@ -14,34 +20,6 @@
 namespace tapeless::detail::adl {
 // No function of these names is visible here, so an unqualified call finds
 // only the overloads of the argument's namespace.
-template <class T>
-auto call_exp(const T& x) -> decltype(exp(x)) {
-  return exp(x);
-}
-template <class T>
-auto call_expm1(const T& x) -> decltype(expm1(x)) {
-  return expm1(x);
-}
-template <class T>
-auto call_log(const T& x) -> decltype(log(x)) {
-  return log(x);
-}
-template <class T>
-auto call_log1p(const T& x) -> decltype(log1p(x)) {
-  return log1p(x);
-}
-template <class T>
-auto call_tanh(const T& x) -> decltype(tanh(x)) {
-  return tanh(x);
-}
-template <class T>
-auto call_sqrt(const T& x) -> decltype(sqrt(x)) {
-  return sqrt(x);
-}
-template <class T>
-auto call_abs(const T& x) -> decltype(abs(x)) {
-  return abs(x);
-}
 template <class A, class B, class C>
 auto call_fma(const A& a, const B& b, const C& c) -> decltype(fma(a, b, c)) {
   return fma(a, b, c);
@@ -60,62 +38,6 @@ namespace tapeless::math {
 
 template <class T>
 concept builtin_float = std::is_floating_point_v<T>;
-
-template <class T>
-auto exp(const T& x) {
-  if constexpr (builtin_float<T>)
-    return std::exp(x);
-  else
-    return detail::adl::call_exp(x);
-}
-
-template <class T>
-auto expm1(const T& x) {
-  if constexpr (builtin_float<T>)
-    return std::expm1(x);
-  else
-    return detail::adl::call_expm1(x);
-}
-
-template <class T>
-auto log(const T& x) {
-  if constexpr (builtin_float<T>)
-    return std::log(x);
-  else
-    return detail::adl::call_log(x);
-}
-
-template <class T>
-auto log1p(const T& x) {
-  if constexpr (builtin_float<T>)
-    return std::log1p(x);
-  else
-    return detail::adl::call_log1p(x);
-}
-
-template <class T>
-auto tanh(const T& x) {
-  if constexpr (builtin_float<T>)
-    return std::tanh(x);
-  else
-    return detail::adl::call_tanh(x);
-}
-
-template <class T>
-auto sqrt(const T& x) {
-  if constexpr (builtin_float<T>)
-    return std::sqrt(x);
-  else
-    return detail::adl::call_sqrt(x);
-}
-
-template <class T>
-auto abs(const T& x) {
-  if constexpr (builtin_float<T>)
-    return std::fabs(x);
-  else
-    return detail::adl::call_abs(x);
-}
 
 // acc += a b. On a number type that provides fma (found by ADL, e.g. the
 // SIMD lane_pack) one fused multiply-add per lane; on builtin floats a

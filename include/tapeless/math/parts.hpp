@@ -17,6 +17,7 @@
 //   number_parts<T>::sum_lanes<N>(regs, out)   out[k] = Σ lanes of regs[k]
 
 #include <cstddef>
+#include <type_traits>
 
 #include <tapeless/core/attributes.hpp>
 
@@ -58,5 +59,20 @@ struct number_parts<T> {
 // Whether T is made of several registers (a blocked kernel pays off).
 template <class T>
 inline constexpr bool multi_part = number_parts<T>::count > 1;
+
+// Op::primal (an elementary function of a float, a double or one SIMD
+// register) applied register by register: how a number made of registers
+// gets exp, sin and the like without a function of its own per name.
+template <class Op, class T>
+T per_register(const T& x) {
+  using P = number_parts<T>;
+  if constexpr (P::count == 1 && std::is_same_v<typename P::part_type, T>) {
+    return Op::primal(x);
+  } else {
+    T r;
+    for (std::size_t k = 0; k < P::count; ++k) P::get(r, k) = Op::primal(P::get(x, k));
+    return r;
+  }
+}
 
 }  // namespace tapeless::math

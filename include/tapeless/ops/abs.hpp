@@ -8,6 +8,8 @@
 // minimum-norm element and what a central difference gives); any k in
 // [-1, 1] can be chosen: abs(x, kink<1>), abs(x, kink<-1, 2>).
 
+#include <cmath>
+
 #include <tapeless/ops/family.hpp>
 
 namespace tapeless {
@@ -16,7 +18,13 @@ template <class Kink = kink_t<0>>
 struct abs_op : unary_elementwise {
   using k = typename Kink::value;
 
-  static auto value(const auto& x) { return math::abs(x); }
+  // The function of a float, a double or one SIMD register (xsimd's, found
+  // by argument-dependent lookup).
+  static auto primal(const auto& v) {
+    using std::abs;
+    return abs(v);
+  }
+  static auto value(const auto& x) { return math::per_register<abs_op>(x); }
   static auto derivative_times(const auto& x, const auto& g) {
     const auto at_kink = [&] {
       if constexpr (k::num == 0)
@@ -36,5 +44,14 @@ constexpr auto abs(X x, Kink = {}) {
   static_assert(k::num >= -k::den && k::num <= k::den, "tapeless: abs(x, kink<k>) needs a subgradient k in [-1, 1]");
   return detail::make_node<abs_op<kink_t<k::num, k::den>>>(x);
 }
+
+namespace math {
+// |x| of any number type (on dual numbers through abs_op's JVP rule, with
+// its default kink: tangent 0 at x = 0).
+template <class T>
+T abs(const T& x) {
+  return apply<abs_op<kink_t<0>>>(x);
+}
+}  // namespace math
 
 }  // namespace tapeless

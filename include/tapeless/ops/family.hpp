@@ -7,6 +7,11 @@
 //
 //  - unary_elementwise:  value(x) -> y, vjp(x, y, ybar) -> xbar contribution,
 //                        jvp(x, y, xdot) -> ydot; all on single numbers.
+//                        On a dual number the value comes from value and
+//                        jvp (math::apply), so the derivative is written
+//                        once (binary ops too). An elementary function also has primal(v),
+//                        the function of a float, double or one SIMD
+//                        register, and defines math::<name> (ops/exp.hpp).
 //  - binary_elementwise: value(a, b) -> y, vjp(arg<I>, a, b, y, ybar) and
 //                        jvp(arg<I>, a, b, y, tangent of arg I); a scalar
 //                        operand broadcasts over the other one's shape.
@@ -28,6 +33,7 @@
 #include <tapeless/core/merge.hpp>
 #include <tapeless/core/rational.hpp>
 #include <tapeless/core/shape.hpp>
+#include <tapeless/math/dual.hpp>
 #include <tapeless/math/number.hpp>
 #include <tapeless/math/parts.hpp>
 
@@ -157,6 +163,34 @@ constexpr auto fold_constants() {
 }
 }  // namespace detail
 
+namespace math {
+
+// The value of the elementwise op Op at numbers of any type: at dual
+// numbers, the op's value at their values with the op's own JVP rule as the
+// tangent, so a derivative is written once, in the op's header (and a kink
+// or a tie has the op's documented subgradient in forward mode too).
+// Elsewhere it is Op::value.
+template <class Op, class T>
+T apply(const T& x) {
+  if constexpr (detail::is_dual<T>::value) {
+    const auto y = apply<Op>(x.value);
+    return T(y, Op::jvp(x.value, y, x.tangent));
+  } else {
+    return Op::value(x);
+  }
+}
+template <class Op, class T>
+T apply(const T& a, const T& b) {
+  if constexpr (detail::is_dual<T>::value) {
+    const auto y = apply<Op>(a.value, b.value);
+    return T(y, Op::jvp(arg<0>, a.value, b.value, y, a.tangent) + Op::jvp(arg<1>, a.value, b.value, y, b.tangent));
+  } else {
+    return Op::value(a, b);
+  }
+}
+
+}  // namespace math
+
 // Whether an op's VJP to argument I is the identity, ā += ȳ (for an
 // argument of the result's shape): an op says so with a static
 // `identity_vjp(i)`. The batch engine then lets such an argument's adjoint
@@ -189,7 +223,7 @@ struct rules<Op> {
       for (std::size_t k = 0; k < Y::size(); ++k)
         for (std::size_t g = 0; g < NP::count; ++g) NP::get(y[k], g) = Op::value(NP::get(x[k], g));
     } else {
-      for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(x[k]);
+      for (std::size_t k = 0; k < Y::size(); ++k) y[k] = math::apply<Op>(x[k]);
     }
   }
   template <class XBar, class YBar, class X, class Y>
@@ -245,7 +279,7 @@ struct rules<Op> {
         for (std::size_t g = 0; g < NP::count; ++g)
           NP::get(y[k], g) = Op::value(detail::part_at<P>(a, index<A>(k), g), detail::part_at<P>(b, index<B>(k), g));
     } else {
-      for (std::size_t k = 0; k < Y::size(); ++k) y[k] = Op::value(at<C>(a, k), at<C>(b, k));
+      for (std::size_t k = 0; k < Y::size(); ++k) y[k] = math::apply<Op>(at<C>(a, k), at<C>(b, k));
     }
   }
 

@@ -9,6 +9,8 @@
 #include <cstddef>
 
 #include <tapeless/ops/family.hpp>
+#include <tapeless/ops/exp.hpp>
+#include <tapeless/ops/log.hpp>
 
 namespace tapeless {
 

@@ -5,12 +5,15 @@
 #include <tapeless/ops/add.hpp>
 #include <tapeless/ops/avg_pool2d.hpp>
 #include <tapeless/ops/conv2d.hpp>
+#include <tapeless/ops/cos.hpp>
 #include <tapeless/ops/div.hpp>
 #include <tapeless/ops/dot.hpp>
 #include <tapeless/ops/exp.hpp>
+#include <tapeless/ops/expm1.hpp>
 #include <tapeless/ops/flatten.hpp>
 #include <tapeless/ops/leaky_relu.hpp>
 #include <tapeless/ops/log.hpp>
+#include <tapeless/ops/log1p.hpp>
 #include <tapeless/ops/logsumexp.hpp>
 #include <tapeless/ops/matmul.hpp>
 #include <tapeless/ops/matvec.hpp>
@@ -21,9 +24,11 @@
 #include <tapeless/ops/mul.hpp>
 #include <tapeless/ops/neg.hpp>
 #include <tapeless/ops/outer.hpp>
+#include <tapeless/ops/pow.hpp>
 #include <tapeless/ops/relu.hpp>
 #include <tapeless/ops/repeat.hpp>
 #include <tapeless/ops/sigmoid.hpp>
+#include <tapeless/ops/sin.hpp>
 #include <tapeless/ops/smooth_abs.hpp>
 #include <tapeless/ops/softplus.hpp>
 #include <tapeless/ops/sqrt.hpp>

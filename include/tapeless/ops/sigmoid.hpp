@@ -8,6 +8,8 @@
 // PyTorch does; its absolute error is below one ulp of 1.
 
 #include <tapeless/ops/family.hpp>
+#include <tapeless/ops/abs.hpp>
+#include <tapeless/ops/exp.hpp>
 
 namespace tapeless {
 

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include <tapeless/ops/family.hpp>
+#include <tapeless/ops/sqrt.hpp>
 
 namespace tapeless {
 

@@ -8,6 +8,10 @@
 // σ(x) is recovered from y with expm1, accurate for every x.
 
 #include <tapeless/ops/family.hpp>
+#include <tapeless/ops/abs.hpp>
+#include <tapeless/ops/exp.hpp>
+#include <tapeless/ops/expm1.hpp>
+#include <tapeless/ops/log1p.hpp>
 
 namespace tapeless {
 

@@ -220,27 +220,6 @@ struct lane_pack {
     for (std::size_t k = 0; k < K; ++k) r.part[k] = xsimd::fma(a.part[k], b.part[k], c.part[k]);
     return r;
   }
-  friend lane_pack exp(const lane_pack& a) {
-    return map([](auto x) { return xsimd::exp(x); }, a);
-  }
-  friend lane_pack expm1(const lane_pack& a) {
-    return map([](auto x) { return xsimd::expm1(x); }, a);
-  }
-  friend lane_pack log(const lane_pack& a) {
-    return map([](auto x) { return xsimd::log(x); }, a);
-  }
-  friend lane_pack log1p(const lane_pack& a) {
-    return map([](auto x) { return xsimd::log1p(x); }, a);
-  }
-  friend lane_pack tanh(const lane_pack& a) {
-    return map([](auto x) { return xsimd::tanh(x); }, a);
-  }
-  friend lane_pack sqrt(const lane_pack& a) {
-    return map([](auto x) { return xsimd::sqrt(x); }, a);
-  }
-  friend lane_pack abs(const lane_pack& a) {
-    return map([](auto x) { return xsimd::abs(x); }, a);
-  }
 };
 
 // A parameter adjoint kept as one number: every contribution is summed
