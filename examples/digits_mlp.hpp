@@ -25,7 +25,7 @@ namespace digits_mlp {
 
 // The network and its loss: 64 pixels -> 64 ReLU units -> 10 logits.
 inline constexpr auto x = tapeless::input<"x", tapeless::vec<64>>;
-inline constexpr auto label = tapeless::input<"y", tapeless::vec<10>>;
+inline constexpr auto label = tapeless::input<"y", tapeless::class_index<10>>;  // the class, 0-9
 inline constexpr auto logits = x | tapeless::nn::dense<"fc1", 64> | tapeless::nn::relu | tapeless::nn::dense<"out", 10>;
 inline constexpr auto loss = tapeless::nn::softmax_cross_entropy(logits, label);
 

@@ -35,7 +35,6 @@ using namespace tapeless;
 namespace {
 
 constexpr std::size_t features = 64;
-constexpr std::size_t classes = 10;
 
 // Powers of two in the scaled units (1/16 is one gray level). The pixels
 // are k/16, so x ± eps is exact in float and the measured max-norm is eps
@@ -49,11 +48,9 @@ constexpr std::array<float, 5> epsilons = {0, 1.0f / 32, 1.0f / 16, 1.0f / 8, 1.
 std::vector<float> loss_gradient_signs(const digits_mlp::parameters& P, const data::labeled_data& test) {
   std::vector<float> signs(test.size() * features);
   for (std::size_t i = 0; i < test.size(); ++i) {
-    std::array<float, classes> one_hot{};
-    one_hot[std::size_t(test.labels[i])] = 1;
-    const auto r =
-        value_and_grad(digits_mlp::loss, P, wrt_inputs, check_finite,
-                       bind<"x">(std::span<const float, features>(test.sample(i), features)), bind<"y">(one_hot));
+    const auto r = value_and_grad(digits_mlp::loss, P, wrt_inputs, check_finite,
+                                  bind<"x">(std::span<const float, features>(test.sample(i), features)),
+                                  bind<"y">(test.labels[i]));
     const auto dx = r.input_grad.get<"x">();
     // sign(0) = 0: a pixel the loss does not depend on stays where it is.
     for (std::size_t k = 0; k < features; ++k) signs[i * features + k] = float(dx[k] > 0) - float(dx[k] < 0);

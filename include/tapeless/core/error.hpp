@@ -15,6 +15,14 @@ class shape_error : public std::invalid_argument {
   using std::invalid_argument::invalid_argument;
 };
 
+// A class label (an input of shape class_index<C>, core/shape.hpp) bound to
+// a value that is not an integer in [0, C): the message names the input, the value, the
+// class count and, in a batch, the sample.
+class label_error : public std::invalid_argument {
+ public:
+  using std::invalid_argument::invalid_argument;
+};
+
 // A NaN or an infinity found by a call made with `check_finite`
 // (eval/finite.hpp): the message names the node's op and position in the
 // graph's node list (or the parameter, for a gradient), the leaf's name for

@@ -48,9 +48,30 @@ struct image {
   static constexpr std::array<std::size_t, 3> dims{Channels, Height, Width};
 };
 
+// A class label: one number holding an integer in [0, Classes), the index
+// of a sample's class, as the shape of an input: input<"y",
+// class_index<10>>. It is a scalar to the sweeps; the class count is
+// checked against the logits at compile time (pick,
+// nn::softmax_cross_entropy) and the values at run time, when data is
+// bound (tapeless::label_error).
+template <std::size_t Classes>
+struct class_index {
+  static_assert(Classes > 0, "tapeless: class_index<C> needs C > 0");
+  static constexpr std::size_t rank = 0;
+  static constexpr std::size_t size = 1;
+  static constexpr std::size_t classes = Classes;
+  static constexpr std::array<std::size_t, 0> dims{};
+};
+
 namespace detail {
 template <class S>
 struct is_shape : std::false_type {};
+template <std::size_t C>
+struct is_shape<class_index<C>> : std::true_type {};
+template <class S>
+struct is_class_index : std::false_type {};
+template <std::size_t C>
+struct is_class_index<class_index<C>> : std::true_type {};
 template <>
 struct is_shape<scalar> : std::true_type {};
 template <std::size_t N>
@@ -111,7 +132,9 @@ using shape_of_code = typename shape_of_code_t<C>::type;
 // "scalar", "vec<2>", "mat<2, 3>", "image<1, 28, 28>": for run-time messages and file headers.
 template <shape_type S>
 std::string shape_string() {
-  if constexpr (S::rank == 0) {
+  if constexpr (detail::is_class_index<S>::value) {
+    return "class_index<" + std::to_string(S::classes) + ">";
+  } else if constexpr (S::rank == 0) {
     return "scalar";
   } else if constexpr (S::rank == 1) {
     return "vec<" + std::to_string(S::size) + ">";

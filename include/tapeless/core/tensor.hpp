@@ -93,10 +93,11 @@ class tensor_view {
     return *this;
   }
 
-  // Element-wise copy from another view of the same shape.
-  template <class U>
-  const tensor_view& assign(const tensor_view<U, S>& from) const
-    requires(!std::is_const_v<T>)
+  // Element-wise copy from another view of the same shape (any rank-0
+  // shape counts as the same: a class label is a scalar to the sweeps).
+  template <class U, class S2>
+  const tensor_view& assign(const tensor_view<U, S2>& from) const
+    requires(!std::is_const_v<T> && (std::is_same_v<S, S2> || (S::rank == 0 && S2::rank == 0)))
   {
     for (std::size_t i = 0; i < S::size; ++i) data_[i] = static_cast<value_type>(from[i]);
     return *this;

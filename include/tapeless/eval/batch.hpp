@@ -145,6 +145,10 @@ void check_sample_count(const Data& data, std::size_t n) {
     throw shape_error("tapeless: batch input '" + std::string(Input::name::view()) + "' (" + shape_string<S>() +
                       ", " + std::to_string(S::size) + " values per sample) was given " + std::to_string(have) +
                       " values for " + std::to_string(n) + " samples (needs " + needed_count(n, S::size) + ")");
+  if constexpr (is_class_index<S>::value) {
+    const auto samples = sample_span(data);
+    for (std::size_t i = 0; i < n; ++i) check_label<Input>(double(samples[i]), i);
+  }
 }
 
 // The bindings among a call's arguments (options such as mean_over_batch

@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdio>
 #include <iterator>
 #include <ranges>
 #include <span>
@@ -138,6 +139,21 @@ T* copy_flat(const D& data, T* out) {
   }
 }
 
+// Throws label_error unless v, bound to the class label Input, is an
+// integer in [0, classes). `sample` names the sample of a batch (npos for
+// a one-sample call).
+template <class Input>
+void check_label(double v, std::size_t sample) {
+  constexpr std::size_t classes = Input::shape::classes;
+  if (v >= 0 && v < double(classes) && v == double(static_cast<std::size_t>(v))) return;
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", v);
+  throw label_error("tapeless: label '" + std::string(Input::name::view()) + "' (" + shape_string<typename Input::shape>() +
+                    ") holds " + text +
+                    (sample == static_cast<std::size_t>(-1) ? std::string() : " for sample " + std::to_string(sample)) +
+                    ": a class label must be an integer in [0, " + std::to_string(classes) + ")");
+}
+
 template <class Input, class Extent>
 struct binding_size_mismatch {
   // Its own member, not std::false_type's, so that g++ names the arguments.
@@ -172,6 +188,11 @@ void check_binding_size(const Data& data) {
                             " values each");
       }
     }
+  }
+  if constexpr (is_class_index<S>::value) {
+    double v = 0;
+    copy_flat(data, &v);
+    check_label<Input>(v, static_cast<std::size_t>(-1));
   }
 }
 

@@ -5,9 +5,14 @@
 //   half_squared_error(ŷ, y)  = ½ Σ (ŷ - y)²      (the seed's loss)
 //   mean_squared_error(ŷ, y)  = (1/n) Σ (ŷ - y)²
 //   softmax_cross_entropy(z, y) = logsumexp(z) - Σ y_k z_k
-//       z: logits, y: target probabilities (one-hot for a class label);
-//       equals -Σ y_k log softmax(z)_k when Σ y = 1. logsumexp is
-//       max-shifted, so logits of ±1000 stay finite.
+//       z: logits, y: target probabilities; equals -Σ y_k log softmax(z)_k
+//       when Σ y = 1. logsumexp is max-shifted, so logits of ±1000 stay
+//       finite.
+//   softmax_cross_entropy(z, y) = logsumexp(z) - z_y = -log softmax(z)_y
+//       with y a class label (input<"y", class_index<C>>, C = z's
+//       size): the same loss as for the one-hot vector of y, without
+//       building it; a label that
+//       is not an integer in [0, C) throws label_error when bound.
 //   binary_cross_entropy_with_logits(z, y) = Σ softplus(z) - y z
 //       = -Σ [y log σ(z) + (1 - y) log(1 - σ(z))], finite for any z.
 
@@ -28,7 +33,10 @@ constexpr auto mean_squared_error(P prediction, Y target) {
 
 template <expression Z, expression Y>
 constexpr auto softmax_cross_entropy(Z logits, Y target) {
-  return logsumexp(logits) - dot(target, logits);
+  if constexpr (detail::is_class_index<typename Y::shape>::value)
+    return logsumexp(logits) - pick(logits, target);
+  else
+    return logsumexp(logits) - dot(target, logits);
 }
 
 template <expression Z, expression Y>

@@ -5,9 +5,10 @@
 //   auto history = train::fit_classifier(loss, logits, P, optimizer, split.train, split.test,
 //                                        {.epochs = 30, .batch_size = 32, .seed = 1});
 //
-// `loss` is one sample's loss with inputs "x" (vec<features>) and "y"
-// (vec<classes>, the one-hot label), e.g. nn::softmax_cross_entropy(logits,
-// input<"y", vec<10>>); `logits` is the network's output for input "x".
+// `loss` is one sample's loss with inputs "x" (vec<features>) and "y", the
+// class label (input<"y", class_index<classes>>) or its one-hot vector
+// (vec<classes>), e.g. nn::softmax_cross_entropy(logits, input<"y",
+// class_index<10>>); `logits` is the network's output for input "x".
 // Each minibatch's gradient is the mean over its samples. The optimizer is
 // any object with step(P, G). The same seed gives the same minibatches and
 // the same weights, bit for bit, on every run.
@@ -208,7 +209,17 @@ std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optim
                                          const fit_options& options) {
   using E = typename ParamSet::element_type;
   constexpr std::size_t features = graph<Loss>::template input_named<name_of<"x">>::shape::size;
-  constexpr std::size_t classes = graph<Loss>::template input_named<name_of<"y">>::shape::size;
+  // "y" is a class label (input<"y", class_index<C>>: one number per
+  // sample) or a one-hot vector (vec<C>).
+  using label_shape = typename graph<Loss>::template input_named<name_of<"y">>::shape;
+  constexpr bool class_labels = detail::is_class_index<label_shape>::value;
+  constexpr std::size_t classes = [] {
+    if constexpr (class_labels)
+      return label_shape::classes;
+    else
+      return label_shape::size;
+  }();
+  constexpr std::size_t label_width = class_labels ? 1 : classes;
   static_assert(Logits::shape::size == classes, "tapeless: fit_classifier: logits and the label 'y' differ in size");
   for (const data::labeled_data* d : {&train, &test})
     if (d->features != features || d->classes != classes)
@@ -229,12 +240,12 @@ std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optim
   // No minibatch is larger than the training set, so the buffers are at
   // most as large as its x (whose size is checked) and the one-hot labels.
   const std::size_t batch = std::min(options.batch_size, std::max<std::size_t>(train.size(), 1));
-  if (batch > std::numeric_limits<std::size_t>::max() / sizeof(E) / classes)
+  if (batch > std::numeric_limits<std::size_t>::max() / sizeof(E) / label_width)
     throw std::invalid_argument("tapeless: fit_classifier: a minibatch of " + std::to_string(batch) +
                                 " one-hot labels does not fit in memory");
   minibatch_gradient<Loss, ParamSet> gradient(options.threads);
   auto G = std::make_unique<ParamSet>();
-  std::vector<E> xb(batch * features), yb(batch * classes);
+  std::vector<E> xb(batch * features), yb(batch * label_width);
   std::mt19937 rng(options.seed);
 
   std::vector<epoch_report> history;
@@ -248,10 +259,13 @@ std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optim
       for (std::size_t s = 0; s < m; ++s) {
         const std::size_t i = order[first + s];
         for (std::size_t f = 0; f < features; ++f) xb[s * features + f] = E(train.sample(i)[f]);
-        yb[s * classes + std::size_t(train.labels[i])] = E(1);
+        if constexpr (class_labels)
+          yb[s] = E(train.labels[i]);
+        else
+          yb[s * classes + std::size_t(train.labels[i])] = E(1);
       }
       const auto bx = bind<"x">(aos(std::span<const E>(xb.data(), m * features)));
-      const auto by = bind<"y">(aos(std::span<const E>(yb.data(), m * classes)));
+      const auto by = bind<"y">(aos(std::span<const E>(yb.data(), m * label_width)));
       E batch_loss;
       if (!options.check_finite) {
         batch_loss = gradient(P, *G, m, bx, by);
