@@ -1,6 +1,24 @@
 #pragma once
-// Training a classifier: epochs of shuffled minibatches through the SIMD
-// batch path, an optimizer step per minibatch, a progress line per epoch.
+// Training: epochs of shuffled minibatches through the SIMD batch path, an
+// optimizer step per minibatch, a progress line per epoch.
+//
+// Any scalar loss, on a data set of named per-sample arrays (one column
+// per input of the loss, sample-major):
+//
+//   auto history = train::fit(loss, P, optimizer,
+//                             train::samples(train::column<"x">(xs), train::column<"y">(ys)),
+//                             {.epochs = 200, .batch_size = 32, .seed = 1},
+//                             [&](train::epoch_report& r) { r.metrics = "test mse " + ...; });
+//
+// Every input of the loss needs a column and every column an input (a
+// compile-time error names the input); each column must hold the same
+// number of samples, and class labels (inputs of shape class_index<C>)
+// must be integers in [0, C): checked before anything is written
+// (shape_error, label_error). The optional evaluation hook runs after each
+// epoch's steps and may fill the report's accuracies and `metrics`, which
+// the progress line prints after the loss.
+//
+// A classifier on labeled data (data/labeled_csv.hpp), with accuracies:
 //
 //   auto history = train::fit_classifier(loss, logits, P, optimizer, split.train, split.test,
 //                                        {.epochs = 30, .batch_size = 32, .seed = 1});
@@ -67,6 +85,7 @@
 // allowed, and useless.
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <cstddef>
@@ -90,6 +109,8 @@
 #include <tapeless/eval/parallel_batch.hpp>
 #include <tapeless/eval/predict.hpp>
 #include <tapeless/train/check_data.hpp>
+#include <tuple>
+#include <utility>
 
 namespace tapeless::train {
 
@@ -105,9 +126,39 @@ struct fit_options {
 struct epoch_report {
   std::size_t epoch = 0;
   double mean_loss = 0;  // over the epoch's training samples
-  double train_accuracy = 0;
+  double train_accuracy = 0;  // fit_classifier (or an evaluation hook)
   double test_accuracy = 0;
   double samples_per_second = 0;  // training steps only
+  std::string metrics;            // printed after the loss (an evaluation hook's)
+};
+
+// One named per-sample array of a data set: the values of input Name for
+// every sample, sample-major (n × the input's size numbers). A view: the
+// data must outlive the call.
+template <class Name, class V>
+struct column_t {
+  using name = Name;
+  std::span<const V> values;
+};
+template <fixed_string Name, std::ranges::contiguous_range R>
+auto column(const R& values) {
+  using V = std::remove_cv_t<std::ranges::range_value_t<R>>;
+  return column_t<name_of<Name>, V>{std::span<const V>(std::ranges::data(values), std::ranges::size(values))};
+}
+
+// A data set: one column per input of the loss.
+template <class... Columns>
+struct samples_t {
+  std::tuple<Columns...> columns;
+};
+template <class... Columns>
+samples_t<Columns...> samples(Columns... columns) {
+  return {std::tuple<Columns...>(columns...)};
+}
+
+// The default evaluation hook: nothing.
+struct no_evaluation {
+  void operator()(epoch_report&) const {}
 };
 
 // The class with the largest logit (the first one on ties).
@@ -203,8 +254,163 @@ class minibatch_gradient {
   std::unique_ptr<parallel_engine> parallel_;
 };
 
+namespace detail {
+
+template <class Name, class... Columns>
+struct has_column : std::bool_constant<(std::is_same_v<Name, typename Columns::name> || ...)> {};
+
+template <class Name>
+struct missing_column {
+  static constexpr bool value = false;
+};
+template <class Name>
+struct column_of_no_input {
+  static constexpr bool value = false;
+};
+
+// Samples in column C (throwing when its size is not whole samples of the
+// input's size), and its class labels checked.
+template <class Loss, class C>
+std::size_t column_samples(const C& c) {
+  using input = typename graph<Loss>::template input_named<typename C::name>;
+  constexpr std::size_t width = input::shape::size;
+  const std::size_t n = c.values.size() / width;
+  tapeless::detail::check_sample_count<input>(c.values, n);  // whole samples; labels in range
+  return n;
+}
+
+}  // namespace detail
+
+template <expression Loss, class ParamSet, class Optimizer, class... Columns, class Evaluate = no_evaluation>
+std::vector<epoch_report> fit(Loss, ParamSet& P, Optimizer& optimizer, const samples_t<Columns...>& train,
+                              const fit_options& options, Evaluate evaluate = {}) {
+  using E = typename ParamSet::element_type;
+  using inputs = typename graph<Loss>::inputs;
+  // Every input has one column, and every column is an input; otherwise
+  // one message, and nothing else is compiled.
+  constexpr bool every_input = []<class... I>(tapeless::detail::type_list<I...>) {
+    return (detail::has_column<typename I::name, Columns...>::value && ...);
+  }(inputs{});
+  constexpr bool every_column =
+      (tapeless::detail::list_contains<typename graph<Loss>::template input_named<typename Columns::name>, inputs> && ...);
+  if constexpr (!every_input) {
+    tapeless::detail::for_each_type(inputs{}, [&]<class I>() {
+      if constexpr (!detail::has_column<typename I::name, Columns...>::value)
+        static_assert(detail::missing_column<typename I::name>::value,
+                      "tapeless: train::fit: the data set has no column for this input of the loss (its name is the "
+                      "template argument above): add train::column<\"name\">(values)");
+    });
+    return {};
+  } else if constexpr (!every_column) {
+    (
+        [&] {
+          if constexpr (!tapeless::detail::list_contains<
+                            typename graph<Loss>::template input_named<typename Columns::name>, inputs>)
+            static_assert(detail::column_of_no_input<typename Columns::name>::value,
+                          "tapeless: train::fit: this column names no input of the loss (its name is the template "
+                          "argument above)");
+        }(),
+        ...);
+    return {};
+  } else {
+  if (options.batch_size == 0) throw std::invalid_argument("tapeless: train::fit: batch_size must be > 0");
+  if (options.threads == 0)
+    throw std::invalid_argument("tapeless: train::fit: threads must be >= 1 (1 trains on the calling thread)");
+
+  // Checked before anything is written: the same number of whole samples in
+  // every column, and class labels in range.
+  const std::size_t n = std::get<0>(train.columns).values.size() /
+                        graph<Loss>::template input_named<typename std::tuple_element_t<0, std::tuple<Columns...>>::name>::shape::size;
+  std::apply(
+      [&](const auto&... c) {
+        (
+            [&] {
+              const std::size_t k = detail::column_samples<Loss>(c);
+              if (k != n)
+                throw shape_error("tapeless: train::fit: column '" +
+                                  std::string(std::remove_cvref_t<decltype(c)>::name::view()) + "' holds " +
+                                  std::to_string(k) + " samples, the first column " + std::to_string(n));
+            }(),
+            ...);
+      },
+      train.columns);
+
+  // Allocated once: the engine, the gradient and one minibatch buffer per
+  // column.
+  const std::size_t batch = std::min(options.batch_size, std::max<std::size_t>(n, 1));
+  minibatch_gradient<Loss, ParamSet> gradient(options.threads);
+  auto G = std::make_unique<ParamSet>();
+  std::array<std::vector<E>, sizeof...(Columns)> buffers;
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    ((buffers[K] = std::vector<E>(
+          batch * graph<Loss>::template input_named<typename std::tuple_element_t<K, std::tuple<Columns...>>::name>::shape::size)),
+     ...);
+  }(std::index_sequence_for<Columns...>{});
+  std::mt19937 rng(options.seed);
+
+  std::vector<epoch_report> history;
+  for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
+    const auto order = data::shuffled_indices(n, rng);
+    const auto start = std::chrono::steady_clock::now();
+    double loss_sum = 0;
+    for (std::size_t first = 0; first < n; first += batch) {
+      const std::size_t m = std::min(batch, n - first);
+      const E batch_loss = [&]<std::size_t... K>(std::index_sequence<K...>) {
+        // Minibatch rows of every column, in the shuffled order.
+        (
+            [&] {
+              const auto& c = std::get<K>(train.columns);
+              constexpr std::size_t w =
+                  graph<Loss>::template input_named<typename std::remove_cvref_t<decltype(c)>::name>::shape::size;
+              for (std::size_t s = 0; s < m; ++s) {
+                const std::size_t i = order[first + s];
+                for (std::size_t e = 0; e < w; ++e) buffers[K][s * w + e] = E(c.values[i * w + e]);
+              }
+            }(),
+            ...);
+        auto bindings = std::make_tuple(
+            binding<typename std::tuple_element_t<K, std::tuple<Columns...>>::name, aos_samples<E>>{aos(
+                std::span<const E>(buffers[K].data(),
+                                   m * graph<Loss>::template input_named<
+                                           typename std::tuple_element_t<K, std::tuple<Columns...>>::name>::shape::size))}...);
+        if (!options.check_finite) return std::apply([&](const auto&... b) { return gradient(P, *G, m, b...); }, bindings);
+        try {
+          return std::apply([&](const auto&... b) { return gradient.checked(P, *G, m, b...); }, bindings);
+        } catch (const numeric_error& e) {
+          // The engine's sample is the minibatch's; name the training sample.
+          std::string what = std::string(e.what()) + " (train::fit: epoch " + std::to_string(epoch);
+          std::size_t sample = numeric_error::npos;
+          if (e.sample() != numeric_error::npos && e.sample() < m) {
+            sample = order[first + e.sample()];
+            what += e.in_gradient() ? ", minibatch from training sample " : ", training sample ";
+            what += std::to_string(sample);
+          }
+          throw numeric_error(what + ")", e.node(), sample, e.in_gradient());
+        }
+      }(std::index_sequence_for<Columns...>{});
+      loss_sum += double(batch_loss) * double(m);
+      optimizer.step(P, *G);
+    }
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    epoch_report r;
+    r.epoch = epoch;
+    r.mean_loss = n ? loss_sum / double(n) : 0;
+    r.samples_per_second = seconds > 0 ? double(n) / seconds : 0;
+    evaluate(r);
+    history.push_back(r);
+    if (options.progress) {
+      char head[64], tail[48];
+      std::snprintf(head, sizeof head, "epoch %3zu/%zu  loss %.4f  ", epoch, options.epochs, r.mean_loss);
+      std::snprintf(tail, sizeof tail, "%.0f samples/s\n", r.samples_per_second);
+      *options.progress << head << r.metrics << (r.metrics.empty() ? "" : "  ") << tail << std::flush;
+    }
+  }
+  return history;
+  }
+}
+
 template <expression Loss, expression Logits, class ParamSet, class Optimizer>
-std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optimizer& optimizer,
+std::vector<epoch_report> fit_classifier(Loss loss, Logits logits, ParamSet& P, Optimizer& optimizer,
                                          const data::labeled_data& train, const data::labeled_data& test,
                                          const fit_options& options) {
   using E = typename ParamSet::element_type;
@@ -212,14 +418,13 @@ std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optim
   // "y" is a class label (input<"y", class_index<C>>: one number per
   // sample) or a one-hot vector (vec<C>).
   using label_shape = typename graph<Loss>::template input_named<name_of<"y">>::shape;
-  constexpr bool class_labels = detail::is_class_index<label_shape>::value;
+  constexpr bool class_labels = tapeless::detail::is_class_index<label_shape>::value;
   constexpr std::size_t classes = [] {
     if constexpr (class_labels)
       return label_shape::classes;
     else
       return label_shape::size;
   }();
-  constexpr std::size_t label_width = class_labels ? 1 : classes;
   static_assert(Logits::shape::size == classes, "tapeless: fit_classifier: logits and the label 'y' differ in size");
   for (const data::labeled_data* d : {&train, &test})
     if (d->features != features || d->classes != classes)
@@ -230,80 +435,32 @@ std::vector<epoch_report> fit_classifier(Loss, Logits logits, ParamSet& P, Optim
   if (options.batch_size == 0) throw std::invalid_argument("tapeless: fit_classifier: batch_size must be > 0");
   if (options.threads == 0)
     throw std::invalid_argument("tapeless: fit_classifier: threads must be >= 1 (1 trains on the calling thread)");
-  // Labels in [0, classes) and x of exactly labels × features numbers:
-  // each label indexes a one-hot entry below, each sample a row of x.
+  // Labels in [0, classes) and x of exactly labels × features numbers.
   check_labeled_data(train, "fit_classifier: training data", features, classes);
   check_labeled_data(test, "fit_classifier: test data", features, classes);
 
-  // Allocated once: the engine (workspace and accumulators; with threads,
-  // one per thread and the workers), the gradient and the minibatch buffers.
-  // No minibatch is larger than the training set, so the buffers are at
-  // most as large as its x (whose size is checked) and the one-hot labels.
-  const std::size_t batch = std::min(options.batch_size, std::max<std::size_t>(train.size(), 1));
-  if (batch > std::numeric_limits<std::size_t>::max() / sizeof(E) / label_width)
-    throw std::invalid_argument("tapeless: fit_classifier: a minibatch of " + std::to_string(batch) +
-                                " one-hot labels does not fit in memory");
-  minibatch_gradient<Loss, ParamSet> gradient(options.threads);
-  auto G = std::make_unique<ParamSet>();
-  std::vector<E> xb(batch * features), yb(batch * label_width);
-  std::mt19937 rng(options.seed);
-
-  std::vector<epoch_report> history;
-  for (std::size_t epoch = 1; epoch <= options.epochs; ++epoch) {
-    const auto order = data::shuffled_indices(train.size(), rng);
-    const auto start = std::chrono::steady_clock::now();
-    double loss_sum = 0;
-    for (std::size_t first = 0; first < train.size(); first += batch) {
-      const std::size_t m = std::min(batch, train.size() - first);
-      std::fill(yb.begin(), yb.end(), E(0));
-      for (std::size_t s = 0; s < m; ++s) {
-        const std::size_t i = order[first + s];
-        for (std::size_t f = 0; f < features; ++f) xb[s * features + f] = E(train.sample(i)[f]);
-        if constexpr (class_labels)
-          yb[s] = E(train.labels[i]);
-        else
-          yb[s * classes + std::size_t(train.labels[i])] = E(1);
-      }
-      const auto bx = bind<"x">(aos(std::span<const E>(xb.data(), m * features)));
-      const auto by = bind<"y">(aos(std::span<const E>(yb.data(), m * label_width)));
-      E batch_loss;
-      if (!options.check_finite) {
-        batch_loss = gradient(P, *G, m, bx, by);
-      } else {
-        try {
-          batch_loss = gradient.checked(P, *G, m, bx, by);
-        } catch (const numeric_error& e) {
-          // The engine's sample is the minibatch's; name the training sample.
-          std::string what = std::string(e.what()) + " (fit_classifier: epoch " + std::to_string(epoch);
-          std::size_t sample = numeric_error::npos;
-          if (e.sample() != numeric_error::npos && e.sample() < m) {
-            sample = order[first + e.sample()];
-            what += e.in_gradient() ? ", minibatch from training sample " : ", training sample ";
-            what += std::to_string(sample);
-          }
-          throw numeric_error(what + ")", e.node(), sample, e.in_gradient());
-        }
-      }
-      loss_sum += double(batch_loss) * double(m);
-      optimizer.step(P, *G);
-    }
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    epoch_report r;
-    r.epoch = epoch;
-    r.mean_loss = train.size() ? loss_sum / double(train.size()) : 0;
-    r.train_accuracy = accuracy(logits, P, train);
-    r.test_accuracy = accuracy(logits, P, test);
-    r.samples_per_second = seconds > 0 ? double(train.size()) / seconds : 0;
-    history.push_back(r);
-    if (options.progress) {
-      char line[160];
-      std::snprintf(line, sizeof line, "epoch %3zu/%zu  loss %.4f  train acc %.2f%%  test acc %.2f%%  %.0f samples/s\n",
-                    epoch, options.epochs, r.mean_loss, 100 * r.train_accuracy, 100 * r.test_accuracy,
-                    r.samples_per_second);
-      *options.progress << line << std::flush;
-    }
+  // The "y" column: the labels, or their one-hot vectors.
+  constexpr std::size_t label_width = class_labels ? 1 : classes;
+  if (train.size() > std::numeric_limits<std::size_t>::max() / sizeof(E) / label_width)
+    throw std::invalid_argument("tapeless: fit_classifier: " + std::to_string(train.size()) +
+                                " one-hot labels do not fit in memory");
+  std::vector<E> y(train.size() * label_width, E(0));
+  for (std::size_t i = 0; i < train.size(); ++i) {
+    if constexpr (class_labels)
+      y[i] = E(train.labels[i]);
+    else
+      y[i * classes + std::size_t(train.labels[i])] = E(1);
   }
-  return history;
+  return fit(loss, P, optimizer,
+             samples(column<"x">(std::span<const float>(train.x.data(), train.size() * features)), column<"y">(y)),
+             options, [&](epoch_report& r) {
+               r.train_accuracy = accuracy(logits, P, train);
+               r.test_accuracy = accuracy(logits, P, test);
+               char text[64];
+               std::snprintf(text, sizeof text, "train acc %.2f%%  test acc %.2f%%", 100 * r.train_accuracy,
+                             100 * r.test_accuracy);
+               r.metrics = text;
+             });
 }
 
 }  // namespace tapeless::train
