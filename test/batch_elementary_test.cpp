@@ -4,9 +4,7 @@
 // samples, at every tail size. Parameters broadcast into the functions,
 // so parameter gradients go through them too.
 
-#include <cstddef>
 #include <random>
-#include <vector>
 
 #include <doctest/doctest.h>
 
@@ -32,12 +30,5 @@ constexpr auto elementary = sum(sin(z) * w + cos(z + y) + log1p(square(z)) + exp
 TEST_CASE_TEMPLATE("sin, cos, log1p, expm1 and pow: batch equals the scalar path at every tail size", E, float,
                    double) {
   std::mt19937 rng(4321);
-  std::uniform_real_distribution<double> u(-1.5, 1.5);
-  const auto P = random_params<decltype(elementary), E>(rng);
-  for (const std::size_t n : batch_sizes<decltype(elementary), E>()) {
-    std::vector<E> xs(2 * n), ys(n);
-    for (E& v : xs) v = E(u(rng));
-    for (E& v : ys) v = E(u(rng));
-    check_against_scalar(elementary, P, n, xs, ys);
-  }
+  check_at_every_tail_size(elementary, random_params<decltype(elementary), E>(rng), rng);
 }

@@ -87,4 +87,17 @@ std::vector<std::size_t> batch_sizes() {
   return {0, 1, R - 1, R + 1, W - 1, W, W + 1, 2 * W + 1, 1001};
 }
 
+// check_against_scalar at every tail size, inputs drawn uniformly from
+// [-1.5, 1.5].
+template <class Loss, class E>
+void check_at_every_tail_size(Loss loss, const params<Loss, E>& P, std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(-1.5, 1.5);
+  for (const std::size_t n : batch_sizes<Loss, E>()) {
+    std::vector<E> xs(2 * n), ys(n);
+    for (E& v : xs) v = E(u(rng));
+    for (E& v : ys) v = E(u(rng));
+    check_against_scalar(loss, P, n, xs, ys);
+  }
+}
+
 }  // namespace batch_check
