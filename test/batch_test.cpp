@@ -34,7 +34,11 @@ constexpr auto z = W1 * x + b1;
 constexpr auto every_op = sum(sigmoid(z) + softplus(z) + abs(z) + leaky_relu(z, 0.1_c) + relu(z, kink<1>) +
                               tanh(z) * w2 + exp(-square(z)) + log(square(z) + 1_c) + sqrt(square(z) + 0.5_c) +
                               smooth_abs(z, 0.01_c) + max(z, w2) + min(z, b2) + z / (2_c + square(w2))) -
-                          dot(w2, outer(z, x) * x) * y + mean(transpose(outer(z, w2)) * z);
+                          dot(w2, outer(z, x) * x) * y + mean(transpose(outer(z, w2)) * z) +
+                          // Slicing, indexing and joining, on lane values and on parameters.
+                          at<1>(z) * dot(concat(at<0>(x), y), slice<1, 2>(concat(b2, w2))) +
+                          dot(row<1>(W1), col<0>(W1)) * at<0, 1>(W1) +
+                          sum(hadamard(stack(z, w2, b1), reshape<mat<3, 2>>(concat(x, b1, z))));
 
 }  // namespace
 

@@ -364,4 +364,52 @@ struct apply_binary_op<Op, Shape, A, B, false> {
 template <class Op, class Shape, class A, class B>
 struct apply_op<Op, Shape, A, B> : apply_binary_op<Op, Shape, A, B> {};
 
+// Three or more arguments (concat, stack): the list starts as the largest
+// argument's, and every argument in turn is merged into it (the largest
+// one's own merge is free: its list is the prefix). The list only grows,
+// so the positions found for earlier arguments stay valid, and each merge
+// costs what is new, as for a binary op. At most max_op_args arguments
+// (node_traits checks; the builders say so first).
+template <class Nodes, std::size_t... Roots>
+struct merging_arguments {
+  using nodes = Nodes;
+};
+template <class State, class Next>
+struct merge_argument;
+template <class Nodes, std::size_t... Roots, class Next>
+struct merge_argument<merging_arguments<Nodes, Roots...>, Next> {
+  using merged = merged_operands<merging_arguments<Nodes, Roots...>, Next>;
+  using type = merging_arguments<typename merged::nodes, Roots..., merged::small_root::value>;
+};
+template <class State, class... Args>
+struct merge_arguments {
+  using type = State;
+};
+template <class State, class A, class... Rest>
+struct merge_arguments<State, A, Rest...> : merge_arguments<typename merge_argument<State, A>::type, Rest...> {};
+
+template <std::size_t N>
+constexpr std::size_t largest_of(const std::array<std::size_t, N>& sizes) {
+  std::size_t best = 0;
+  for (std::size_t k = 1; k < N; ++k)
+    if (sizes[k] > sizes[best]) best = k;
+  return best;
+}
+
+template <class Op, class Shape, class State>
+struct with_argument_roots;
+template <class Op, class Shape, class Nodes, std::size_t... Roots>
+struct with_argument_roots<Op, Shape, merging_arguments<Nodes, Roots...>> {
+  using type = typename with_root<op_node<Op, Shape, Roots...>, Nodes>::type;
+};
+
+template <class Op, class Shape, class A, class B, class C, class... Rest>
+struct apply_op<Op, Shape, A, B, C, Rest...> {
+  using largest = type_at<largest_of(std::array<std::size_t, 3 + sizeof...(Rest)>{
+                              expr_size<A>::value, expr_size<B>::value, expr_size<C>::value, expr_size<Rest>::value...}),
+                          type_list<A, B, C, Rest...>>;
+  using merged = typename merge_arguments<merging_arguments<typename largest::nodes>, A, B, C, Rest...>::type;
+  using type = typename with_argument_roots<Op, Shape, merged>::type;
+};
+
 }  // namespace tapeless::detail

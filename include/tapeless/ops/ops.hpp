@@ -3,7 +3,10 @@
 
 #include <tapeless/ops/abs.hpp>
 #include <tapeless/ops/add.hpp>
+#include <tapeless/ops/at.hpp>
 #include <tapeless/ops/avg_pool2d.hpp>
+#include <tapeless/ops/col.hpp>
+#include <tapeless/ops/concat.hpp>
 #include <tapeless/ops/conv2d.hpp>
 #include <tapeless/ops/cos.hpp>
 #include <tapeless/ops/div.hpp>
@@ -28,12 +31,16 @@
 #include <tapeless/ops/pow.hpp>
 #include <tapeless/ops/relu.hpp>
 #include <tapeless/ops/repeat.hpp>
+#include <tapeless/ops/reshape.hpp>
+#include <tapeless/ops/row.hpp>
 #include <tapeless/ops/sigmoid.hpp>
 #include <tapeless/ops/sin.hpp>
+#include <tapeless/ops/slice.hpp>
 #include <tapeless/ops/smooth_abs.hpp>
 #include <tapeless/ops/softplus.hpp>
 #include <tapeless/ops/sqrt.hpp>
 #include <tapeless/ops/square.hpp>
+#include <tapeless/ops/stack.hpp>
 #include <tapeless/ops/sub.hpp>
 #include <tapeless/ops/sum.hpp>
 #include <tapeless/ops/tanh.hpp>
