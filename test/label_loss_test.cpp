@@ -81,6 +81,15 @@ TEST_CASE("label loss: logit gradient is softmax minus the one-hot vector; JVP a
   for (std::size_t k = 0; k < 4; ++k)
     CHECK(g.input_grad.get<"z">()[k] == doctest::Approx(p[k] - (k == c ? 1.0 : 0.0)).epsilon(1e-14));
   CHECK(g.input_grad.get<"y">() == 0);  // a label has no derivative
+  // And against central differences of the loss in each logit.
+  for (std::size_t k = 0; k < 4; ++k) {
+    std::array<double, 4> up = zv, down = zv;
+    up[k] += 1e-6;
+    down[k] -= 1e-6;
+    const double fd = (value(loss, bind<"z">(up), bind<"y">(double(c))) -
+                       value(loss, bind<"z">(down), bind<"y">(double(c)))) / 2e-6;
+    CHECK(g.input_grad.get<"z">()[k] == doctest::Approx(fd).epsilon(1e-7));
+  }
   // Forward mode along e_c: the loss changes by p_c - 1.
   std::array<double, 4> dir{};
   dir[c] = 1;
