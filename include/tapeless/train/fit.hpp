@@ -18,6 +18,16 @@
 // epoch's steps and may fill the report's accuracies and `metrics`, which
 // the progress line prints after the loss.
 //
+// A sequence model (eval/sequence.hpp) trains the same way; its step's
+// input is a column of sequences, T steps per sample:
+//
+//   train::fit(model, P, optimizer,
+//              train::samples(train::sequences<"x">(xs, T), train::column<"y">(labels)), options);
+//
+// Its minibatches run through one sequence_engine on the calling thread
+// (threads > 1 throws std::invalid_argument), and check_finite reports a
+// non-finite loss or gradient without naming the node.
+//
 // A classifier on labeled data (data/labeled_csv.hpp), with accuracies:
 //
 //   auto history = train::fit_classifier(loss, logits, P, optimizer, split.train, split.test,
@@ -108,6 +118,7 @@
 #include <tapeless/eval/finite.hpp>
 #include <tapeless/eval/parallel_batch.hpp>
 #include <tapeless/eval/predict.hpp>
+#include <tapeless/eval/sequence.hpp>
 #include <tapeless/train/check_data.hpp>
 #include <tuple>
 #include <utility>
@@ -135,15 +146,29 @@ struct epoch_report {
 // One named per-sample array of a data set: the values of input Name for
 // every sample, sample-major (n × the input's size numbers). A view: the
 // data must outlive the call.
-template <class Name, class V>
+//
+// For a sequence model (eval/sequence.hpp), the step's input is a column of
+// sequences, `sequences<"x">(xs, T)`: every sample is T steps of the
+// input's size (n × T × size numbers, sample i's step t at (i T + t) ×
+// size), T chosen at run time.
+template <class Name, class V, bool PerStep = false>
 struct column_t {
   using name = Name;
+  static constexpr bool per_step = PerStep;
   std::span<const V> values;
+  std::size_t steps = 1;
 };
 template <fixed_string Name, std::ranges::contiguous_range R>
 auto column(const R& values) {
   using V = std::remove_cv_t<std::ranges::range_value_t<R>>;
   return column_t<name_of<Name>, V>{std::span<const V>(std::ranges::data(values), std::ranges::size(values))};
+}
+template <fixed_string Name, std::ranges::contiguous_range R>
+auto sequences(const R& values, std::size_t steps) {
+  using V = std::remove_cv_t<std::ranges::range_value_t<R>>;
+  if (steps == 0) throw std::invalid_argument("tapeless: train::sequences: a sequence needs at least one step");
+  return column_t<name_of<Name>, V, true>{std::span<const V>(std::ranges::data(values), std::ranges::size(values)),
+                                          steps};
 }
 
 // A data set: one column per input of the loss.
@@ -254,7 +279,76 @@ class minibatch_gradient {
   std::unique_ptr<parallel_engine> parallel_;
 };
 
+// Each minibatch's mean gradient for a sequence model: one sequence_engine
+// on the calling thread.
+template <sequence_model Model, class ParamSet>
+class sequence_minibatch_gradient {
+ public:
+  using element_type = typename ParamSet::element_type;
+
+  explicit sequence_minibatch_gradient(std::size_t threads) : engine_(std::make_unique<engine>()) {
+    if (threads != 1)
+      throw std::invalid_argument("tapeless: train::fit: a sequence model trains on the calling thread (threads = 1)");
+  }
+
+  template <class... Bindings>
+  element_type operator()(const ParamSet& P, ParamSet& G, std::size_t m, const Bindings&... bindings) {
+    return engine_->value_and_grad_into(P, G, m, mean_over_batch, bindings...);
+  }
+
+  // The same, then the loss and G tested: the sequence engine does not name
+  // the node of a NaN or infinity, only that the minibatch had one.
+  template <class... Bindings>
+  element_type checked(const ParamSet& P, ParamSet& G, std::size_t m, const Bindings&... bindings) {
+    const element_type L = (*this)(P, G, m, bindings...);
+    bool finite = std::isfinite(L);
+    for (std::size_t k = 0; finite && k < ParamSet::size(); ++k) finite = std::isfinite(G.data()[k]);
+    if (!finite)
+      throw numeric_error("tapeless: non-finite loss or gradient in a minibatch of sequences", numeric_error::npos,
+                          numeric_error::npos, true);
+    return L;
+  }
+
+ private:
+  using engine = sequence_engine<Model, ParamSet>;
+  std::unique_ptr<engine> engine_;
+};
+
 namespace detail {
+
+// What fit needs to know of a loss: the inputs a data set gives, each
+// one's shape, whether it is a column of sequences, and the engine of a
+// minibatch's gradient.
+template <class Loss>
+struct fit_traits {
+  using inputs = typename graph<Loss>::inputs;
+  template <class Name>
+  using input_named = typename graph<Loss>::template input_named<Name>;
+  template <class Name>
+  static constexpr bool per_step = false;
+  template <class ParamSet>
+  using gradient = minibatch_gradient<Loss, ParamSet>;
+};
+template <class Loss>
+  requires sequence_model<Loss>
+struct fit_traits<Loss> {
+  using inputs = typename Loss::data_inputs;
+  template <class Name>
+  using input_named = typename graph<typename Loss::scan::union_expr>::template input_named<Name>;
+  template <class Name>
+  static constexpr bool per_step = std::is_same_v<Name, typename Loss::step_input::name>;
+  template <class ParamSet>
+  using gradient = sequence_minibatch_gradient<Loss, ParamSet>;
+};
+
+template <class Name>
+struct column_of_sequences_expected {
+  static constexpr bool value = false;
+};
+template <class Name>
+struct column_of_samples_expected {
+  static constexpr bool value = false;
+};
 
 template <class Name, class... Columns>
 struct has_column : std::bool_constant<(std::is_same_v<Name, typename Columns::name> || ...)> {};
@@ -268,31 +362,47 @@ struct column_of_no_input {
   static constexpr bool value = false;
 };
 
-// Samples in column C (throwing when its size is not whole samples of the
-// input's size), and its class labels checked.
+// Numbers per sample in column C: the input's size, times the steps of a
+// sequence.
+template <class Loss, class C>
+std::size_t column_width(const C& c) {
+  return fit_traits<Loss>::template input_named<typename C::name>::shape::size * c.steps;
+}
+
+// Samples in column C (throwing when its size is not whole samples), and its
+// class labels checked.
 template <class Loss, class C>
 std::size_t column_samples(const C& c) {
-  using input = typename graph<Loss>::template input_named<typename C::name>;
-  constexpr std::size_t width = input::shape::size;
+  using input = typename fit_traits<Loss>::template input_named<typename C::name>;
+  const std::size_t width = column_width<Loss>(c);
   const std::size_t n = c.values.size() / width;
-  tapeless::detail::check_sample_count<input>(c.values, n);  // whole samples; labels in range
+  if constexpr (C::per_step) {
+    if (n * width != c.values.size())
+      throw shape_error("tapeless: train::fit: column '" + std::string(C::name::view()) + "' holds " +
+                        std::to_string(c.values.size()) + " numbers, not whole sequences of " +
+                        std::to_string(c.steps) + " steps of " + std::to_string(input::shape::size));
+  } else {
+    tapeless::detail::check_sample_count<input>(c.values, n);  // whole samples; labels in range
+  }
   return n;
 }
 
 }  // namespace detail
 
-template <expression Loss, class ParamSet, class Optimizer, class... Columns, class Evaluate = no_evaluation>
+template <class Loss, class ParamSet, class Optimizer, class... Columns, class Evaluate = no_evaluation>
+  requires(expression<Loss> || sequence_model<Loss>)
 std::vector<epoch_report> fit(Loss, ParamSet& P, Optimizer& optimizer, const samples_t<Columns...>& train,
                               const fit_options& options, Evaluate evaluate = {}) {
   using E = typename ParamSet::element_type;
-  using inputs = typename graph<Loss>::inputs;
+  using traits = detail::fit_traits<Loss>;
+  using inputs = typename traits::inputs;
   // Every input has one column, and every column is an input; otherwise
   // one message, and nothing else is compiled.
   constexpr bool every_input = []<class... I>(tapeless::detail::type_list<I...>) {
     return (detail::has_column<typename I::name, Columns...>::value && ...);
   }(inputs{});
   constexpr bool every_column =
-      (tapeless::detail::list_contains<typename graph<Loss>::template input_named<typename Columns::name>, inputs> && ...);
+      (tapeless::detail::list_contains<typename traits::template input_named<typename Columns::name>, inputs> && ...);
   if constexpr (!every_input) {
     tapeless::detail::for_each_type(inputs{}, [&]<class I>() {
       if constexpr (!detail::has_column<typename I::name, Columns...>::value)
@@ -305,10 +415,24 @@ std::vector<epoch_report> fit(Loss, ParamSet& P, Optimizer& optimizer, const sam
     (
         [&] {
           if constexpr (!tapeless::detail::list_contains<
-                            typename graph<Loss>::template input_named<typename Columns::name>, inputs>)
+                            typename traits::template input_named<typename Columns::name>, inputs>)
             static_assert(detail::column_of_no_input<typename Columns::name>::value,
                           "tapeless: train::fit: this column names no input of the loss (its name is the template "
                           "argument above)");
+        }(),
+        ...);
+    return {};
+  } else if constexpr (((traits::template per_step<typename Columns::name> != Columns::per_step) || ...)) {
+    (
+        [&] {
+          if constexpr (traits::template per_step<typename Columns::name> && !Columns::per_step)
+            static_assert(detail::column_of_sequences_expected<typename Columns::name>::value,
+                          "tapeless: train::fit: this column is the sequence model's step input (its name is the "
+                          "template argument above): give it as train::sequences<\"name\">(values, steps)");
+          else if constexpr (!traits::template per_step<typename Columns::name> && Columns::per_step)
+            static_assert(detail::column_of_samples_expected<typename Columns::name>::value,
+                          "tapeless: train::fit: this column holds one value per sample, not sequences (its name is "
+                          "the template argument above): give it as train::column<\"name\">(values)");
         }(),
         ...);
     return {};
@@ -319,8 +443,8 @@ std::vector<epoch_report> fit(Loss, ParamSet& P, Optimizer& optimizer, const sam
 
   // Checked before anything is written: the same number of whole samples in
   // every column, and class labels in range.
-  const std::size_t n = std::get<0>(train.columns).values.size() /
-                        graph<Loss>::template input_named<typename std::tuple_element_t<0, std::tuple<Columns...>>::name>::shape::size;
+  const std::size_t n =
+      std::get<0>(train.columns).values.size() / detail::column_width<Loss>(std::get<0>(train.columns));
   std::apply(
       [&](const auto&... c) {
         (
@@ -338,12 +462,12 @@ std::vector<epoch_report> fit(Loss, ParamSet& P, Optimizer& optimizer, const sam
   // Allocated once: the engine, the gradient and one minibatch buffer per
   // column.
   const std::size_t batch = std::min(options.batch_size, std::max<std::size_t>(n, 1));
-  minibatch_gradient<Loss, ParamSet> gradient(options.threads);
+  typename traits::template gradient<ParamSet> gradient(options.threads);
   auto G = std::make_unique<ParamSet>();
   std::array<std::vector<E>, sizeof...(Columns)> buffers;
+  std::array<std::size_t, sizeof...(Columns)> widths;
   [&]<std::size_t... K>(std::index_sequence<K...>) {
-    ((buffers[K] = std::vector<E>(
-          batch * graph<Loss>::template input_named<typename std::tuple_element_t<K, std::tuple<Columns...>>::name>::shape::size)),
+    ((widths[K] = detail::column_width<Loss>(std::get<K>(train.columns)), buffers[K] = std::vector<E>(batch * widths[K])),
      ...);
   }(std::index_sequence_for<Columns...>{});
   std::mt19937 rng(options.seed);
@@ -360,8 +484,7 @@ std::vector<epoch_report> fit(Loss, ParamSet& P, Optimizer& optimizer, const sam
         (
             [&] {
               const auto& c = std::get<K>(train.columns);
-              constexpr std::size_t w =
-                  graph<Loss>::template input_named<typename std::remove_cvref_t<decltype(c)>::name>::shape::size;
+              const std::size_t w = widths[K];
               for (std::size_t s = 0; s < m; ++s) {
                 const std::size_t i = order[first + s];
                 for (std::size_t e = 0; e < w; ++e) buffers[K][s * w + e] = E(c.values[i * w + e]);
@@ -369,10 +492,8 @@ std::vector<epoch_report> fit(Loss, ParamSet& P, Optimizer& optimizer, const sam
             }(),
             ...);
         auto bindings = std::make_tuple(
-            binding<typename std::tuple_element_t<K, std::tuple<Columns...>>::name, aos_samples<E>>{aos(
-                std::span<const E>(buffers[K].data(),
-                                   m * graph<Loss>::template input_named<
-                                           typename std::tuple_element_t<K, std::tuple<Columns...>>::name>::shape::size))}...);
+            binding<typename std::tuple_element_t<K, std::tuple<Columns...>>::name, aos_samples<E>>{
+                aos(std::span<const E>(buffers[K].data(), m * widths[K]))}...);
         if (!options.check_finite) return std::apply([&](const auto&... b) { return gradient(P, *G, m, b...); }, bindings);
         try {
           return std::apply([&](const auto&... b) { return gradient.checked(P, *G, m, b...); }, bindings);
