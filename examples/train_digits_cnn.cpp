@@ -17,17 +17,16 @@
 #include <tapeless/tapeless.hpp>
 #include <tapeless/train/fit.hpp>
 
+#include "digits_cnn.hpp"
+
 #ifndef TAPELESS_DIGITS_CSV
 #define TAPELESS_DIGITS_CSV "examples/data/digits.csv"
 #endif
 
 using namespace tapeless;
 
-constexpr auto x = input<"x", image<1, 8, 8>>;
-constexpr auto logits =
-    x | nn::conv2d<"conv", 16, 3, 1, 1> | nn::relu | nn::max_pool<2> | nn::flatten | nn::dense<"fc", 64> | nn::relu |
-    nn::dense<"out", 10>;
-constexpr auto loss = nn::softmax_cross_entropy(logits, input<"y", class_index<10>>);
+using digits_cnn::logits;
+using digits_cnn::loss;
 
 int main(int argc, char** argv) {
   std::size_t epochs = 30;
