@@ -61,6 +61,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <tapeless/simd/xsimd_compat.hpp>
+
 #include <tapeless/core/attributes.hpp>
 #include <tapeless/core/error.hpp>
 #include <tapeless/core/graph.hpp>
@@ -397,7 +399,7 @@ class batch_engine {
     if (grad) store_gradient<Overwrite>(*G, [&](std::size_t k) { return param_acc_[k].total(); });
     register_type total = loss_sum.part[0];
     for (std::size_t k = 1; k < Pack; ++k) total += loss_sum.part[k];
-    return xsimd::hadd(total) * scale;
+    return detail::reduce_add(total) * scale;
   }
 
   // Writes (or adds) total(k) to every entry k of G.
@@ -462,8 +464,8 @@ class batch_engine {
       all.template operator()<true>();
     else
       all.template operator()<false>();
-    if (grad) store_gradient<Overwrite>(*G, [&](std::size_t k) { return E(xsimd::hadd(param_sums[k].part[0])); });
-    return xsimd::hadd(loss_sum.part[0]) * scale;
+    if (grad) store_gradient<Overwrite>(*G, [&](std::size_t k) { return E(detail::reduce_add(param_sums[k].part[0])); });
+    return detail::reduce_add(loss_sum.part[0]) * scale;
   }
 
   alignas(64) std::array<lane_type, layout::size> values_;

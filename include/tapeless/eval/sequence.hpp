@@ -58,6 +58,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <tapeless/simd/xsimd_compat.hpp>
+
 #include <tapeless/core/error.hpp>
 #include <tapeless/core/expr.hpp>
 #include <tapeless/core/params.hpp>
@@ -130,7 +132,7 @@ struct lanes_of<lane_pack<E, K, Arch>> {
   static E total(const V& v) {
     auto s = v.part[0];
     for (std::size_t k = 1; k < K; ++k) s += v.part[k];
-    return xsimd::hadd(s);
+    return detail::reduce_add(s);
   }
   static void store(const V& v, E* out) {
     for (std::size_t k = 0; k < K; ++k) v.part[k].store_unaligned(out + k * V::part_type::size);

@@ -24,6 +24,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <tapeless/simd/xsimd_compat.hpp>
+
 namespace tapeless::detail {
 
 template <class E>
@@ -130,7 +132,7 @@ bool all_finite(const E* x, std::size_t n) noexcept {
     const batch v = batch::load_unaligned(x + i);
     acc += v - v;
   }
-  E sum = xsimd::hadd(acc);
+  E sum = detail::reduce_add(acc);
   for (; i < n; ++i) sum += x[i] - x[i];
   return sum == E(0);
 }
@@ -146,7 +148,7 @@ E sum_of_squares(const E* x, std::size_t n) noexcept {
     const batch v = batch::load_unaligned(x + i);
     acc = madd(v, v, acc);
   }
-  E sum = xsimd::hadd(acc);
+  E sum = detail::reduce_add(acc);
   for (; i < n; ++i) sum = madd(x[i], x[i], sum);
   return sum;
 }

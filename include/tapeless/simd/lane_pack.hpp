@@ -20,6 +20,8 @@
 
 #include <xsimd/xsimd.hpp>
 
+#include <tapeless/simd/xsimd_compat.hpp>
+
 namespace tapeless {
 
 namespace detail {
@@ -74,7 +76,7 @@ inline TAPELESS_ALWAYS_INLINE void sum_lanes(const xsimd::batch<E, Arch>* regs, 
     }
   }
 #endif
-  for (; k < N; ++k) out[k] = xsimd::hadd(regs[k]);
+  for (; k < N; ++k) out[k] = detail::reduce_add(regs[k]);
 }
 
 }  // namespace detail
@@ -244,13 +246,13 @@ struct reducing_accumulator {
   reducing_accumulator& operator+=(const pack& p) {
     auto s = p.part[0];
     for (std::size_t k = 1; k < K; ++k) s += p.part[k];
-    sum += xsimd::hadd(s);
+    sum += detail::reduce_add(s);
     return *this;
   }
   friend reducing_accumulator fma(const pack& a, const pack& b, reducing_accumulator acc) {
     auto s0 = a.part[0] * b.part[0];
     if constexpr (K == 1) {
-      acc.sum += xsimd::hadd(s0);
+      acc.sum += detail::reduce_add(s0);
     } else {
       auto s1 = a.part[1] * b.part[1];
       for (std::size_t k = 2; k + 1 < K; k += 2) {
@@ -258,7 +260,7 @@ struct reducing_accumulator {
         s1 = xsimd::fma(a.part[k + 1], b.part[k + 1], s1);
       }
       if constexpr (K % 2 == 1) s0 = xsimd::fma(a.part[K - 1], b.part[K - 1], s0);
-      acc.sum += xsimd::hadd(s0 + s1);
+      acc.sum += detail::reduce_add(s0 + s1);
     }
     return acc;
   }
