@@ -103,7 +103,7 @@
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/predict.hpp>
 #include <tapeless/init/init.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "common.hpp"
 #include "peak.hpp"

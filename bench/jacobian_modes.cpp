@@ -54,7 +54,7 @@
 #include <vector>
 
 #include <tapeless/eval/jacobian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>

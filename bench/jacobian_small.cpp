@@ -70,7 +70,7 @@
 #include <unistd.h>
 
 #include <tapeless/eval/jacobian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #if __has_include(<valgrind/callgrind.h>)
 #include <valgrind/callgrind.h>

@@ -17,7 +17,7 @@
 #include <memory>
 #include <vector>
 #include <tapeless/eval/batch.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr std::size_t D = 32;
 constexpr auto x = input<"x", vec<16>>;

@@ -27,7 +27,7 @@
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/sequence.hpp>
 #include <tapeless/nn/recurrent.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

@@ -9,7 +9,7 @@
 #include <span>
 
 #include <tapeless/eval/batch.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "common.hpp"
 

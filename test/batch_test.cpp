@@ -12,7 +12,7 @@
 
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/parallel_batch.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "batch_check.hpp"
 

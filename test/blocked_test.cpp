@@ -14,7 +14,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/simd/lane_pack.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "chunks.hpp"
 

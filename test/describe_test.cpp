@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 #include <tapeless/util/describe.hpp>
 
 using namespace tapeless;

@@ -15,7 +15,7 @@
 
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/hessian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

@@ -12,7 +12,7 @@
 
 #include <doctest/doctest.h>
 
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "batch_check.hpp"
 #include "laws.hpp"

@@ -13,7 +13,7 @@
 #include <tapeless/eval/hessian.hpp>
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/eval/trajectory.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 namespace {
 std::size_t heap_allocations = 0;

@@ -7,7 +7,7 @@
 
 #include <doctest/doctest.h>
 
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

@@ -8,7 +8,7 @@
 
 #include <doctest/doctest.h>
 
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "laws.hpp"
 

@@ -17,7 +17,7 @@
 
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/hessian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 #include <tapeless/util/gradcheck.hpp>
 
 #include "fixtures.hpp"

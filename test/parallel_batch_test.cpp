@@ -18,7 +18,7 @@
 
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/parallel_batch.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

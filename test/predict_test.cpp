@@ -13,7 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/eval/predict.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

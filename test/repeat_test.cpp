@@ -17,7 +17,7 @@
 #include <tapeless/eval/sample_engine.hpp>
 #include <tapeless/init/init.hpp>
 #include <tapeless/io/io.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "fixtures.hpp"
 

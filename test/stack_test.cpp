@@ -21,7 +21,7 @@
 #include <tapeless/eval/batch.hpp>
 #include <tapeless/eval/predict.hpp>
 #include <tapeless/eval/sample_engine.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

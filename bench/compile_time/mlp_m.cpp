@@ -5,7 +5,7 @@
 #include <vector>
 
 #include <tapeless/eval/batch.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

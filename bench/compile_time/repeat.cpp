@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <memory>
 
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #ifndef TAPELESS_DEPTH
 #define TAPELESS_DEPTH 32

@@ -3,7 +3,7 @@
 #include <array>
 #include <cstdio>
 
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #ifndef TAPELESS_DEPTH
 #define TAPELESS_DEPTH 32

@@ -9,22 +9,25 @@
 //   params<decltype(loss)> P;
 //   auto [L, dP] = value_and_grad(loss, P, bind<"x">(xv), bind<"y">(1.0));
 //
-// Not included here, as they pull in xsimd: eval/jacobian.hpp (whole
-// Jacobians, many JVPs per pass), eval/hessian.hpp (hvp, hessian),
-// eval/batch.hpp (SIMD lanes over a batch).
+// Everything the library offers is here, so that no feature is missing for
+// want of a header. That includes xsimd (the batch engine, Jacobians,
+// Hessians, sequences, training), which is most of what including this
+// header costs: about 1.5 s more per translation unit than the core alone
+// with g++ 12 -O2 (README, "Build, demo and tests"). A translation unit
+// that needs only the one-sample sweeps can include tapeless/core.hpp
+// instead.
 
-#include <tapeless/core/expr.hpp>
-#include <tapeless/core/graph.hpp>
-#include <tapeless/core/name.hpp>
-#include <tapeless/core/params.hpp>
-#include <tapeless/core/shape.hpp>
-#include <tapeless/core/tensor.hpp>
-#include <tapeless/core/workspace.hpp>
-#include <tapeless/eval/api.hpp>
-#include <tapeless/eval/bind.hpp>
-#include <tapeless/eval/trajectory.hpp>
-#include <tapeless/math/dual.hpp>
-#include <tapeless/nn/nn.hpp>
-#include <tapeless/ops/ops.hpp>
-#include <tapeless/util/format.hpp>
-#include <tapeless/util/gradcheck.hpp>
+#include <tapeless/core.hpp>
+#include <tapeless/data/labeled_csv.hpp>
+#include <tapeless/eval/batch.hpp>
+#include <tapeless/eval/hessian.hpp>
+#include <tapeless/eval/jacobian.hpp>
+#include <tapeless/eval/parallel_batch.hpp>
+#include <tapeless/eval/predict.hpp>
+#include <tapeless/eval/sequence.hpp>
+#include <tapeless/init/init.hpp>
+#include <tapeless/io/io.hpp>
+#include <tapeless/optim/optim.hpp>
+#include <tapeless/train/diagnostics.hpp>
+#include <tapeless/train/fit.hpp>
+#include <tapeless/util/describe.hpp>

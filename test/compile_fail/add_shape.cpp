@@ -3,7 +3,7 @@
 // expect: input_t<name<'a'>, vec<2>>
 // expect: param_t<name<'b'>, vec<3>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto a = input<"a", vec<2>>;
 constexpr auto b = param<"b", vec<3>>;

@@ -3,7 +3,7 @@
 // expect: element_index<3>
 // expect: input_t<name<'x'>, vec<3>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<3>>;
 constexpr auto bad = square(at<3>(x));

@@ -3,7 +3,7 @@
 // expect: input_t<name<'y'>, scalar>
 // expect-errors: 1
 #include <array>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<2>>;
 constexpr auto y = input<"y", scalar>;

@@ -3,7 +3,7 @@
 // expect: input_t<name<'x'>, vec<2>>
 // expect-errors: 1
 #include <array>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<2>>;
 constexpr auto w = param<"w", vec<2>>;

@@ -4,7 +4,7 @@
 // expect: param_t<name<'W'>, mat<2, 3>>
 // expect: unnamed<scalar>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<3>>;
 constexpr auto W = param<"W", mat<2, 3>>;

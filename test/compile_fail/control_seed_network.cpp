@@ -2,7 +2,7 @@
 // failure of the other cases is due to their mistake, not to the harness.
 // expect-compile
 #include <array>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<2>>;
 constexpr auto y = input<"y", scalar>;

@@ -3,7 +3,7 @@
 // expect: name<'y'>
 // expect-errors: 1
 #include <tapeless/optim/optim.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 #include <tapeless/train/fit.hpp>
 #include <vector>
 using namespace tapeless;

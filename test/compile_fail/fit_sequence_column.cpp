@@ -6,7 +6,7 @@
 #include <tapeless/eval/sequence.hpp>
 #include <tapeless/nn/recurrent.hpp>
 #include <tapeless/optim/optim.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 #include <tapeless/train/fit.hpp>
 #include <vector>
 using namespace tapeless;

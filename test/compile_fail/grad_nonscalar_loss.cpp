@@ -3,7 +3,7 @@
 // expect: vec<3>
 // expect-errors: 1
 #include <array>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<2>>;
 constexpr auto W = param<"W", mat<3, 2>>;

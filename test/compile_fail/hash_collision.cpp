@@ -5,7 +5,7 @@
 // here has five.
 // expect: tapeless: two different nodes have the same 128-bit structural hash
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 template <>
 struct tapeless::detail::node_traits<input_t<name<'b'>, scalar>> {

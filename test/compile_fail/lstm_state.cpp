@@ -4,6 +4,6 @@
 // expect: vec<4>
 // expect-errors: 1
 #include <tapeless/nn/recurrent.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto next = nn::lstm_cell<"lstm", 4>(input<"x", vec<3>>, input<"s", vec<4>>);

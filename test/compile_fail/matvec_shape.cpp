@@ -3,7 +3,7 @@
 // expect: param_t<name<'W'>, mat<2, 3>>
 // expect: input_t<name<'x'>, vec<2>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto W = param<"W", mat<2, 3>>;
 constexpr auto x = input<"x", vec<2>>;

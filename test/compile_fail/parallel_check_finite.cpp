@@ -3,7 +3,7 @@
 // expect: tapeless: this call does not take check_finite
 // expect-errors: 1
 #include <tapeless/eval/parallel_batch.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto f = square(param<"p"> * input<"a">);
 void use() {

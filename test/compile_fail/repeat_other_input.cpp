@@ -3,7 +3,7 @@
 // expect: repeat_body_reads_other_inputs<
 // expect: the body must read h and no other input
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto h = input<"h", vec<3>>;
 constexpr auto body = h + input<"u", vec<3>> * param<"a">;

@@ -3,7 +3,7 @@
 // expect: repeat_body_must_return_the_carried_shape<tapeless::vec<2>, tapeless::vec<3>
 // expect: the body and init must have h's shape
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto h = input<"h", vec<3>>;
 constexpr auto body = param<"W", mat<2, 3>> * h;

@@ -3,7 +3,7 @@
 // expect: reshape_to<mat<2, 2>>
 // expect: input_t<name<'x'>, vec<6>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<6>>;
 constexpr auto bad = reshape<mat<2, 2>>(x) * x;

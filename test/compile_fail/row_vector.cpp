@@ -3,7 +3,7 @@
 // expect: row_index<0>
 // expect: input_t<name<'x'>, vec<3>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<3>>;
 constexpr auto bad = row<0>(x);

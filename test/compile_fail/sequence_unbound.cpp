@@ -4,7 +4,7 @@
 // expect-errors: 1
 #include <tapeless/eval/sequence.hpp>
 #include <tapeless/nn/recurrent.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 #include <vector>
 using namespace tapeless;
 constexpr auto h = input<"s", vec<4>>;

@@ -3,7 +3,7 @@
 // expect: slice_range<1, 0>
 // expect: unnamed<vec<3>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<3>>;
 constexpr auto bad = slice<1, 0>(tanh(x));

@@ -5,7 +5,7 @@
 #include <array>
 #include <memory>
 #include <tapeless/eval/sample_engine.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<2048>>;
 constexpr auto loss =

@@ -7,7 +7,7 @@
 // expect-errors: 1
 #include <array>
 #include <tapeless/eval/hessian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<256>>;
 constexpr auto loss = sum(square(x | nn::dense<"fc1", 256> | nn::tanh | nn::dense<"out", 1>));

@@ -4,7 +4,7 @@
 // expect: input_t<name<'b'>, vec<2>>
 // expect: unnamed<vec<3>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto a = input<"a", vec<3>>;
 constexpr auto b = input<"b", vec<2>>;

@@ -6,7 +6,7 @@
 // expect: engine.value_and_grad_into(P, G, ...)
 // expect-errors: 1
 #include <array>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<2048>>;
 constexpr auto loss =

@@ -9,7 +9,7 @@
 #define TAPELESS_STACK_LIMIT 65536
 #include <vector>
 #include <tapeless/eval/batch.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<64>>;
 constexpr auto loss =

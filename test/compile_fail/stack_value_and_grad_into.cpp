@@ -6,7 +6,7 @@
 // expect: keep a sample_engine<decltype(f), decltype(P)>
 // expect-errors: 1
 #include <span>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", image<16, 64, 64>>;
 constexpr auto logits = x | nn::conv2d<"c1", 16, 3, 1, 1> | nn::relu | nn::conv2d<"c2", 16, 3, 1, 1> | nn::relu |

@@ -15,7 +15,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/eval/batch.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "laws.hpp"
 

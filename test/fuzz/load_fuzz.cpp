@@ -20,7 +20,7 @@
 #include <vector>
 
 #include <tapeless/io/io.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

@@ -8,7 +8,7 @@
 #include <string>
 
 #include <tapeless/io/io.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

@@ -15,7 +15,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/init/init.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

@@ -25,7 +25,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/io/io.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 namespace fs = std::filesystem;

@@ -13,7 +13,7 @@
 #include <cmath>
 #include <cstddef>
 #include <tapeless/eval/jacobian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "fixtures.hpp"
 

@@ -9,7 +9,7 @@
 #include <cmath>
 #include <random>
 #include <tapeless/eval/jacobian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "fixtures.hpp"
 

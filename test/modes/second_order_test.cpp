@@ -8,7 +8,7 @@
 #include <cmath>
 #include <random>
 #include <tapeless/eval/hessian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "fixtures.hpp"
 

@@ -15,7 +15,7 @@
 
 #include <tapeless/eval/sequence.hpp>
 #include <tapeless/nn/recurrent.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "fixtures.hpp"
 

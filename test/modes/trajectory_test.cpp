@@ -9,7 +9,7 @@
 #include <cmath>
 #include <random>
 #include <tapeless/eval/trajectory.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "fixtures.hpp"
 #include <vector>

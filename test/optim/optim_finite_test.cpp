@@ -11,7 +11,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/optim/optim.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 using namespace tapeless;
 

@@ -20,7 +20,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/optim/optim.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 // Counted, for the no-allocation check.
 namespace {

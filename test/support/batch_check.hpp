@@ -13,7 +13,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/eval/batch.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 namespace batch_check {
 

@@ -31,7 +31,7 @@
 
 #include <tapeless/eval/hessian.hpp>
 #include <tapeless/eval/jacobian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 
 #include "fixtures.hpp"
 

@@ -16,7 +16,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/data/labeled_csv.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 #include <tapeless/train/check_data.hpp>
 #include <tapeless/train/fit.hpp>
 

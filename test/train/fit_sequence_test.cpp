@@ -16,7 +16,7 @@
 #include <tapeless/init/init.hpp>
 #include <tapeless/nn/recurrent.hpp>
 #include <tapeless/optim/optim.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 #include <tapeless/train/fit.hpp>
 
 using namespace tapeless;

@@ -17,7 +17,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/data/labeled_csv.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 #include <tapeless/train/fit.hpp>
 
 #include "fixtures.hpp"

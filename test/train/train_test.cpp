@@ -10,7 +10,7 @@
 #include <doctest/doctest.h>
 
 #include <tapeless/data/labeled_csv.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 #include <tapeless/train/diagnostics.hpp>
 #include <tapeless/train/fit.hpp>
 

@@ -11,6 +11,7 @@
 #include <cstdint>
 
 #include <tapeless/ops/family.hpp>
+#include <tapeless/ops/plain_number.hpp>
 
 namespace tapeless {
 
@@ -41,6 +42,18 @@ constexpr auto leaky_relu(X x, expr<constant_t<N, D>> = {}, Kink = {}) {
   static_assert(k::num * alpha::den >= alpha::num * k::den && k::num <= k::den,
                 "tapeless: leaky_relu(x, alpha, kink<k>) needs a subgradient k in [alpha, 1]");
   return detail::make_node<leaky_relu_op<alpha, kink_t<k::num, k::den>>>(x);
+}
+
+template <class Number>
+struct leaky_relu_slope_is_a_plain_number {
+  static constexpr bool value = false;
+};
+// leaky_relu(x, 0.01): the slope is part of the graph's type.
+template <expression X, detail::plain_number N>
+constexpr auto leaky_relu(X, N) {
+  static_assert(leaky_relu_slope_is_a_plain_number<N>::value,
+                "tapeless: leaky_relu(x, slope) needs the slope as a compile-time constant: write 0.01_c, not 0.01");
+  return detail::invalid_expression{};
 }
 
 }  // namespace tapeless

@@ -5,6 +5,7 @@
 //   JVP    Ẏ += Ȧ B               Ẏ += A Ḃ
 
 #include <cstddef>
+#include <type_traits>
 
 #include <tapeless/ops/family.hpp>
 
@@ -69,7 +70,14 @@ template <expression A, expression B>
 constexpr auto matmul(A a, B b) {
   constexpr bool ok = invalid<A> || invalid<B> ||
                       (A::shape::rank == 2 && B::shape::rank == 2 && A::shape::cols == B::shape::rows);
-  if constexpr (!ok)
+  // Two matrices of one shape that cannot be multiplied were most likely
+  // meant elementwise: say where that product is.
+  constexpr bool same_shape = !ok && A::shape::rank == 2 && std::is_same_v<typename A::shape, typename B::shape>;
+  if constexpr (same_shape)
+    static_assert(detail::report_shapes<A, B>::value,
+                  "tapeless: A * B of two matrices is the matrix product, and these (same shape, above) cannot be "
+                  "multiplied; for the elementwise product write hadamard(A, B)");
+  else if constexpr (!ok)
     static_assert(detail::report_shapes<A, B>::value,
                   "tapeless: matrix * matrix needs the left matrix to have as many columns as the right one has rows");
   return detail::make_node<matmul_op, ok>(a, b);

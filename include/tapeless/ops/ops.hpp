@@ -28,6 +28,7 @@
 #include <tapeless/ops/neg.hpp>
 #include <tapeless/ops/outer.hpp>
 #include <tapeless/ops/pick.hpp>
+#include <tapeless/ops/plain_number.hpp>
 #include <tapeless/ops/pow.hpp>
 #include <tapeless/ops/relu.hpp>
 #include <tapeless/ops/repeat.hpp>

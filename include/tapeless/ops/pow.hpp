@@ -15,6 +15,7 @@
 
 #include <tapeless/core/rational.hpp>
 #include <tapeless/ops/family.hpp>
+#include <tapeless/ops/plain_number.hpp>
 
 namespace tapeless {
 
@@ -58,6 +59,18 @@ constexpr auto pow(X x, expr<constant_t<N, D>>) {
     return x;
   else
     return detail::make_node<pow_op<rational<N, D>>>(x);
+}
+
+template <class Number>
+struct pow_exponent_is_a_plain_number {
+  static constexpr bool value = false;
+};
+// pow(x, 3): the exponent is part of the graph's type.
+template <expression X, detail::plain_number N>
+constexpr auto pow(X, N) {
+  static_assert(pow_exponent_is_a_plain_number<N>::value,
+                "tapeless: pow(x, p) needs the exponent as a compile-time constant: write 3_c or 1.5_c, not 3 or 1.5");
+  return detail::invalid_expression{};
 }
 
 }  // namespace tapeless

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include <tapeless/ops/family.hpp>
+#include <tapeless/ops/plain_number.hpp>
 #include <tapeless/ops/sqrt.hpp>
 
 namespace tapeless {
@@ -24,6 +25,18 @@ template <expression X, std::intmax_t N, std::intmax_t D>
 constexpr auto smooth_abs(X x, expr<constant_t<N, D>>) {
   static_assert(N > 0, "tapeless: smooth_abs(x, eps) needs eps > 0");
   return detail::make_node<smooth_abs_op<rational<N, D>>>(x);
+}
+
+template <class Number>
+struct smooth_abs_eps_is_a_plain_number {
+  static constexpr bool value = false;
+};
+// smooth_abs(x, 1e-3): ε is part of the graph's type.
+template <expression X, detail::plain_number N>
+constexpr auto smooth_abs(X, N) {
+  static_assert(smooth_abs_eps_is_a_plain_number<N>::value,
+                "tapeless: smooth_abs(x, eps) needs eps as a compile-time constant: write 1e-3_c, not 1e-3");
+  return detail::invalid_expression{};
 }
 
 }  // namespace tapeless

@@ -3,7 +3,7 @@
 // expect: pool2d_settings<3, 1>
 // expect: image<1, 2, 4>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", image<1, 2, 4>>;
 constexpr auto bad = x | nn::avg_pool<3, 1> | nn::flatten;

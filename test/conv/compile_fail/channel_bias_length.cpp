@@ -3,7 +3,7 @@
 // expect: unnamed<image<4, 3, 3>>
 // expect: param_t<name<'b'>, vec<3>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto W = param<"W", mat<4, 9>>;
 constexpr auto b = param<"b", vec<3>>;

@@ -2,7 +2,7 @@
 // expect-compile
 #include <span>
 
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", image<1, 8, 8>>;
 constexpr auto net = nn::conv2d<"c1", 4, 3, 1, 1> | nn::relu | nn::max_pool<2> | nn::conv2d<"c2", 4, 2, 2> |

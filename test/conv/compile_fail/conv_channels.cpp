@@ -5,7 +5,7 @@
 // expect: param_t<name<'W'>, mat<4, 18>>
 // expect: input_t<name<'x'>, image<3, 5, 5>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto W = param<"W", mat<4, 18>>;
 constexpr auto x = input<"x", image<3, 5, 5>>;

@@ -3,7 +3,7 @@
 // expect: conv2d_settings<5, 1, 0>
 // expect: input_t<name<'x'>, image<1, 3, 3>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto W = param<"W", mat<2, 25>>;
 constexpr auto x = input<"x", image<1, 3, 3>>;

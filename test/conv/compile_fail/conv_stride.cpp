@@ -4,7 +4,7 @@
 // expect: conv2d_settings<3, 2, 0>
 // expect: image<1, 6, 6>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", image<1, 6, 6>>;
 constexpr auto net = nn::conv2d<"c1", 4, 3, 2> | nn::relu | nn::max_pool<1> | nn::flatten;

@@ -3,7 +3,7 @@
 // expect: pool2d_settings<2, 2>
 // expect: input_t<name<'x'>, image<3, 5, 4>>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", image<3, 5, 4>>;
 constexpr auto bad = flatten(max_pool2d<2>(x));

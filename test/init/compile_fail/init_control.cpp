@@ -1,7 +1,7 @@
 // The correct calls compile.
 // expect-compile
 #include <tapeless/init/init.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto W = param<"W", mat<2, 2>>;
 constexpr auto f = sum(W * input<"x", vec<2>>);

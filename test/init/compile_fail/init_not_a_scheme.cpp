@@ -2,7 +2,7 @@
 // expect: tapeless::init::initialize(P, scheme, seed) requires a scheme callable as scheme(std::span<E>, init::fan, init::rng&)
 // expect-errors: 1
 #include <tapeless/init/init.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto W = param<"W", mat<2, 2>>;
 constexpr auto f = sum(W * input<"x", vec<2>>);

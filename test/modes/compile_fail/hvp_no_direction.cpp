@@ -3,7 +3,7 @@
 // expect-errors: 1
 #include <array>
 #include <tapeless/eval/hessian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<3>>;
 constexpr auto g = sum(square(tanh(param<"W", mat<2, 3>> * x)));

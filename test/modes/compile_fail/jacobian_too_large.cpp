@@ -3,7 +3,7 @@
 // expect-errors: 1
 #include <array>
 #include <tapeless/eval/jacobian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<1024>>;
 constexpr auto f = tanh(param<"W", mat<1024, 1024>> * x);

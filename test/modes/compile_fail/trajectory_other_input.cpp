@@ -2,7 +2,7 @@
 // expect: tapeless: trajectory: the step and costs may read only the state and the control inputs
 // expect: name<'d'>
 // expect-errors: 1
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto s = input<"s", vec<2>>;
 constexpr auto u = input<"u", vec<1>>;

@@ -4,7 +4,7 @@
 // expect-errors: 1
 #include <array>
 #include <tapeless/eval/jacobian.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto x = input<"x", vec<3>>;
 constexpr auto f = tanh(param<"W", mat<2, 3>> * x);

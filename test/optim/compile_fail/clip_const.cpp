@@ -2,7 +2,7 @@
 // expect: tapeless::clip_by_global_norm(G, max_norm) requires G to be a non-const gradient buffer
 // expect-errors: 1
 #include <tapeless/optim/optim.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto w = param<"w", vec<3>>;
 void use() {

@@ -1,7 +1,7 @@
 // The correct uses of the misuse cases below compile.
 // expect-compile
 #include <tapeless/optim/optim.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto w = param<"w", vec<3>>;
 constexpr auto loss = sum(square(w));

@@ -2,7 +2,7 @@
 // expect: tapeless::adam::step(P, G) requires P (non-const) and G of the optimizer's buffer type
 // expect-errors: 1
 #include <tapeless/optim/optim.hpp>
-#include <tapeless/tapeless.hpp>
+#include <tapeless/core.hpp>
 using namespace tapeless;
 constexpr auto w = param<"w", vec<3>>;
 void use() {
