@@ -1,7 +1,8 @@
 // Computes the seed network's gradient through the installed headers and
 // checks two of its entries, then the gradient of a dot product computed in
 // the second translation unit (dot_product.cpp); exits non-zero on a
-// mismatch. Built by meson.build, with tapeless as a subproject.
+// mismatch. Built by three projects: meson.build (tapeless as a subproject),
+// CMakeLists.txt (find_package) and run.py (pkg-config).
 
 #include <array>
 #include <cstdio>

@@ -8,10 +8,17 @@ usage:
       As a Meson subproject, from the README's wrap-file form: the wrap names
       an archive of the source tree that is already in
       subprojects/packagecache, so nothing is downloaded.
+  run.py --installed=cmake|pkg-config --build-dir DIR --prefix PREFIX
+         --version VERSION <tapeless source root> <scratch dir> [compiler...]
+      `meson install --destdir` of the build directory into the scratch
+      directory, then the consumer built with CMake (find_package(tapeless
+      CONFIG REQUIRED)) or with the compiler alone and `pkg-config --cflags
+      --libs tapeless`. Exits 77 (skipped) if cmake or pkg-config is missing.
 
 The compiler command (default: $CXX or c++) is the one of the tapeless build.
 """
 import argparse
+import concurrent.futures
 import hashlib
 import os
 import shutil
@@ -19,6 +26,9 @@ import subprocess
 import sys
 import tarfile
 
+SKIPPED = 77  # Meson's exit code for a skipped test
+WARNINGS = ["-Wall", "-Wextra", "-Wpedantic", "-Werror"]
+SOURCES = ["consumer.cpp", "dot_product.cpp"]
 # What the wrap-file's archive holds: what the subproject needs to configure.
 SOURCE_ITEMS = ("meson.build", "meson_options.txt", "include", "cmake", "test", "examples", "bench")
 
@@ -66,8 +76,66 @@ def as_subproject(root, scratch, compiler):
     run(["meson", "test", "-C", build, "--print-errorlogs"], env=env)
 
 
+def with_cmake(source, build, prefix, version, compiler, destdir):
+    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
+    run(["cmake", "-S", source, "-B", build, *generator, f"-DCMAKE_PREFIX_PATH={prefix}",
+         f"-DTAPELESS_VERSION={version}"], env=dict(os.environ, CXX=" ".join(compiler)))
+    with open(os.path.join(build, "CMakeCache.txt"), encoding="utf-8") as cache:
+        found = [line.strip() for line in cache if line.startswith("tapeless_DIR:")]
+    if not found or not found[0].split("=", 1)[1].startswith(destdir):
+        sys.exit(f"CMake used a tapeless outside the scratch install: {found}")
+    run(["cmake", "--build", build, "--verbose"])
+
+
+def with_pkg_config(source, build, prefix, compiler, destdir):
+    pc_dirs = [d for d, _, files in os.walk(destdir) if "tapeless.pc" in files]
+    if len(pc_dirs) != 1:
+        sys.exit(f"expected one installed tapeless.pc, found it in {pc_dirs}")
+    # The system's directories stay on the path: tapeless.pc requires xsimd.
+    env = dict(os.environ, PKG_CONFIG_PATH=os.pathsep.join([pc_dirs[0], os.environ.get("PKG_CONFIG_PATH", "")]))
+    # The .pc names the configured prefix; the tree is under DESTDIR.
+    query = ["pkg-config", f"--define-variable=prefix={prefix}", "--cflags", "--libs", "tapeless"]
+    print("+", " ".join(query), flush=True)
+    result = subprocess.run(query, env=env, check=False, stdout=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        sys.exit(result.returncode)
+    flags = result.stdout.split()
+    objects = [os.path.join(build, name + ".o") for name in SOURCES]
+    compiles = [[*compiler, *flags, *WARNINGS, "-c", os.path.join(source, name), "-o", obj]
+                for name, obj in zip(SOURCES, objects)]
+    # Both translation units at once, as a build tool would.
+    with concurrent.futures.ThreadPoolExecutor(len(compiles)) as pool:
+        list(pool.map(run, compiles))
+    run([*compiler, *objects, *flags, "-o", os.path.join(build, "consumer")])
+
+
+def installed(args, compiler):
+    if shutil.which(args.installed) is None:
+        print(f"SKIPPED: {args.installed} is not installed, so the installed tree was not tried "
+              f"with it (Debian: apt-get install {args.installed})", flush=True)
+        sys.exit(SKIPPED)
+
+    destdir = os.path.join(args.scratch, "destdir")
+    run(["meson", "install", "-C", args.build_dir, "--no-rebuild", "--quiet", "--destdir", destdir])
+    # DESTDIR puts the tree under destdir/prefix: for the CMake package, a
+    # moved tree, which must find itself from its own location.
+    prefix = os.path.join(destdir, os.path.relpath(args.prefix, os.sep))
+    source = os.path.join(args.root, "test", "consumer")
+    build = os.path.join(args.scratch, "build")
+    os.makedirs(build)
+    if args.installed == "cmake":
+        with_cmake(source, build, prefix, args.version, compiler, destdir)
+    else:
+        with_pkg_config(source, build, prefix, compiler, destdir)
+    run([os.path.join(build, "consumer")])
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--installed", choices=["cmake", "pkg-config"])
+    parser.add_argument("--build-dir")
+    parser.add_argument("--prefix")
+    parser.add_argument("--version")
     parser.add_argument("root")
     parser.add_argument("scratch")
     parser.add_argument("compiler", nargs=argparse.REMAINDER)
@@ -76,7 +144,10 @@ def main():
 
     shutil.rmtree(args.scratch, ignore_errors=True)
     os.makedirs(args.scratch)
-    as_subproject(args.root, args.scratch, compiler)
+    if args.installed:
+        installed(args, compiler)
+    else:
+        as_subproject(args.root, args.scratch, compiler)
 
 
 if __name__ == "__main__":
