@@ -1,10 +1,15 @@
 // Computes the seed network's gradient through the installed headers and
-// checks two of its entries; exits non-zero on a mismatch.
+// checks two of its entries, then the gradient of a dot product computed in
+// the second translation unit (dot_product.cpp); exits non-zero on a
+// mismatch. Built by three projects: meson.build (tapeless as a subproject),
+// CMakeLists.txt (find_package) and run.py (pkg-config).
 
 #include <array>
 #include <cstdio>
 
 #include <tapeless/tapeless.hpp>
+
+bool dot_product_gradient_ok();  // dot_product.cpp
 
 int main() {
   using namespace tapeless;
@@ -24,5 +29,6 @@ int main() {
   const auto [L, dP] = value_and_grad(loss, P, bind<"x">(xv), bind<"y">(1.0f));
   const bool ok = L == 3.125f && dP.get<"W1">()(0, 1) == -2.5f && dP.get<"b2">() == 2.5f;
   std::printf("consumer: loss %g, dL/dW1[0, 1] %g: %s\n", double(L), double(dP.get<"W1">()(0, 1)), ok ? "ok" : "WRONG");
-  return ok ? 0 : 1;
+  const bool dot_ok = dot_product_gradient_ok();
+  return ok && dot_ok ? 0 : 1;
 }
