@@ -106,7 +106,7 @@ struct sequence_check_finite_not_supported {
 
 // A number type as lanes: a plain number is one lane.
 template <class V>
-struct lanes_of {
+struct sweep_lanes {
   using element = V;
   static constexpr std::size_t count = 1;
   template <class Get>
@@ -118,7 +118,7 @@ struct lanes_of {
   static void store(const V& v, element* out) { out[0] = v; }
 };
 template <class E, std::size_t K, class Arch>
-struct lanes_of<lane_pack<E, K, Arch>> {
+struct sweep_lanes<lane_pack<E, K, Arch>> {
   using V = lane_pack<E, K, Arch>;
   using element = E;
   static constexpr std::size_t count = V::lanes;
@@ -195,7 +195,7 @@ template <sequence_model Model, class ParamSet,
           class V = lane_pack<typename ParamSet::element_type, 1, xsimd::default_arch>>
 class sequence_engine {
   using scan = typename Model::scan;
-  using lanes = detail::lanes_of<V>;
+  using lanes = detail::sweep_lanes<V>;
   static constexpr std::size_t S = scan::S;
   static constexpr std::size_t X = scan::U;
 
