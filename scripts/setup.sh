@@ -1,12 +1,15 @@
 #!/bin/bash
-# Installs what tapeless needs to build and test on Debian 12, if missing.
-# Run as root (it uses apt-get); does nothing when everything is present.
+# Installs what tapeless needs to build and test on Debian 12, if missing,
+# and any further packages named as arguments. Run as root (it uses
+# apt-get); does nothing when everything is present.
 set -euo pipefail
 
 packages=(
   g++ clang-14 meson ninja-build cmake pkg-config python3
   libboost-dev libxsimd-dev doctest-dev libbenchmark-dev libeigen3-dev
   libclang-rt-14-dev  # the fuzzer runtime of clang++-14 (test/fuzz)
+  graphviz            # renders examples/graph_digits_cnn's DOT (skipped without it)
+  "$@"
 )
 
 missing=()
