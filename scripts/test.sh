@@ -4,15 +4,16 @@
 #
 #   bash scripts/test.sh                 # both compilers
 #   COMPILERS="g++" bash scripts/test.sh # one
+#   SKIP_SETUP=1 ...                     # not Debian 12: the packages are there already
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
-bash "$root/scripts/setup.sh"
+[ -n "${SKIP_SETUP:-}" ] || bash "$root/scripts/setup.sh"
 
 compilers=(${COMPILERS:-g++ clang++-14})
 jobs=$(nproc)
 for cxx in "${compilers[@]}"; do
   dir="$root/build/${cxx%%+*}"
-  [ "$cxx" = "clang++-14" ] && dir="$root/build/clang"
+  [ "$cxx" = "clang++-14" ] || [ "$cxx" = "clang++" ] && dir="$root/build/clang"
   [ "$cxx" = "g++" ] && dir="$root/build/gcc"
   echo "=== $cxx: $dir"
   rm -rf "$dir"
