@@ -55,7 +55,8 @@ TEST_CASE("dot of vectors and of matrices (Frobenius)") {
   });
   constexpr auto A = input<"A", mat<2, 2>>;
   constexpr auto B = input<"B", mat<2, 2>>;
-  laws::check(dot(A, B), [](const laws::inputs_of<decltype(dot(A, B))>& X) {
+  // The same rule on the elements in storage order: in double over inputs.
+  laws::check<laws::scope::double_inputs>(dot(A, B), [](const laws::inputs_of<decltype(dot(A, B))>& X) {
     double s = 0;
     for (std::size_t k = 0; k < 4; ++k) s += X.get<"A">()[k] * X.get<"B">()[k];
     return std::vector<double>{s};
@@ -85,9 +86,10 @@ TEST_CASE("transpose") {
       for (std::size_t i = 0; i < 2; ++i) y.push_back(X.get<"A">()(i, j));
     return y;
   });
-  // transpose(W) * v: the spelling for "vector times matrix".
+  // transpose(W) * v: the spelling for "vector times matrix" (two ops whose
+  // other laws run above: in double over inputs).
   constexpr auto v = input<"v", vec<2>>;
-  laws::check(transpose(A) * v, [](const laws::inputs_of<decltype(transpose(A) * v)>& X) {
+  laws::check<laws::scope::double_inputs>(transpose(A) * v, [](const laws::inputs_of<decltype(transpose(A) * v)>& X) {
     std::vector<double> y(3, 0.0);
     for (std::size_t j = 0; j < 3; ++j)
       for (std::size_t i = 0; i < 2; ++i) y[j] += X.get<"A">()(i, j) * X.get<"v">()[i];
