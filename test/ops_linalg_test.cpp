@@ -134,3 +134,31 @@ TEST_CASE("logsumexp") {
   CHECK(g[0] + g[1] + g[2] == doctest::Approx(1));
   CHECK(std::isnan(value(logsumexp(z), bind<"z">(std::array<double, 3>{1, std::nan(""), 2}))));
 }
+
+TEST_CASE("pick: the entry at a class label") {
+  // The label is drawn among the classes and never perturbed; as an operand
+  // it stays an input in every form of the laws.
+  constexpr auto z = input<"z", vec<4>>;
+  constexpr auto y = input<"y", class_index<4>>;
+  laws::check(pick(z, y), [](const laws::inputs_of<decltype(pick(z, y))>& X) {
+    return std::vector<double>{X.get<"z">()[std::size_t(X.get<"y">())]};
+  });
+  // A computed operand (its other laws are those of the two ops).
+  laws::check<laws::scope::double_inputs>(pick(tanh(z), y), [](const laws::inputs_of<decltype(pick(tanh(z), y))>& X) {
+    return std::vector<double>{std::tanh(X.get<"z">()[std::size_t(X.get<"y">())])};
+  });
+}
+
+TEST_CASE("repeat: a loop node over its initial value") {
+  // The body's own parameters (one copy per block) are checked against the
+  // unrolled stack and central differences in repeat_test.cpp; here the
+  // loop's rules for its initial value, with a body of h alone.
+  constexpr auto h = input<"h", vec<3>>;
+  constexpr auto f = repeat<3, "loop">(tanh(h) * 0.5_c + h, h, input<"a", vec<3>>);
+  laws::check(f, [](const laws::inputs_of<decltype(f)>& X) {
+    std::vector<double> v = laws::flat(X.get<"a">());
+    for (int block = 0; block < 3; ++block)
+      for (double& e : v) e = std::tanh(e) * 0.5 + e;
+    return v;
+  });
+}
