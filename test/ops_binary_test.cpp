@@ -39,14 +39,21 @@ auto binary_reference(double (*fn)(double, double)) {
   };
 }
 
-// Every broadcast form of one op.
+// Every broadcast form of one op. To an elementwise op a matrix is its
+// elements in storage order, so the matrix forms run the laws in double
+// over inputs only; the vector forms run the rest.
 template <class Make>
 void check_all_forms(Make make, double (*fn)(double, double), laws::options opt = {}) {
+  using laws::scope;
   SUBCASE("vector, vector") { laws::check(make(av, bv), binary_reference<decltype(make(av, bv))>(fn), opt); }
   SUBCASE("scalar, vector") { laws::check(make(as, bv), binary_reference<decltype(make(as, bv))>(fn), opt); }
   SUBCASE("vector, scalar") { laws::check(make(av, bs), binary_reference<decltype(make(av, bs))>(fn), opt); }
-  SUBCASE("matrix, matrix") { laws::check(make(am, bm), binary_reference<decltype(make(am, bm))>(fn), opt); }
-  SUBCASE("scalar, matrix") { laws::check(make(as, bm), binary_reference<decltype(make(as, bm))>(fn), opt); }
+  SUBCASE("matrix, matrix") {
+    laws::check<scope::double_inputs>(make(am, bm), binary_reference<decltype(make(am, bm))>(fn), opt);
+  }
+  SUBCASE("scalar, matrix") {
+    laws::check<scope::double_inputs>(make(as, bm), binary_reference<decltype(make(as, bm))>(fn), opt);
+  }
   SUBCASE("scalar, scalar") { laws::check(make(as, bs), binary_reference<decltype(make(as, bs))>(fn), opt); }
 }
 }  // namespace

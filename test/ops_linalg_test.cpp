@@ -55,7 +55,8 @@ TEST_CASE("dot of vectors and of matrices (Frobenius)") {
   });
   constexpr auto A = input<"A", mat<2, 2>>;
   constexpr auto B = input<"B", mat<2, 2>>;
-  laws::check(dot(A, B), [](const laws::inputs_of<decltype(dot(A, B))>& X) {
+  // The same rule on the elements in storage order: in double over inputs.
+  laws::check<laws::scope::double_inputs>(dot(A, B), [](const laws::inputs_of<decltype(dot(A, B))>& X) {
     double s = 0;
     for (std::size_t k = 0; k < 4; ++k) s += X.get<"A">()[k] * X.get<"B">()[k];
     return std::vector<double>{s};
@@ -85,9 +86,10 @@ TEST_CASE("transpose") {
       for (std::size_t i = 0; i < 2; ++i) y.push_back(X.get<"A">()(i, j));
     return y;
   });
-  // transpose(W) * v: the spelling for "vector times matrix".
+  // transpose(W) * v: the spelling for "vector times matrix" (two ops whose
+  // other laws run above: in double over inputs).
   constexpr auto v = input<"v", vec<2>>;
-  laws::check(transpose(A) * v, [](const laws::inputs_of<decltype(transpose(A) * v)>& X) {
+  laws::check<laws::scope::double_inputs>(transpose(A) * v, [](const laws::inputs_of<decltype(transpose(A) * v)>& X) {
     std::vector<double> y(3, 0.0);
     for (std::size_t j = 0; j < 3; ++j)
       for (std::size_t i = 0; i < 2; ++i) y[j] += X.get<"A">()(i, j) * X.get<"v">()[i];
@@ -131,4 +133,32 @@ TEST_CASE("logsumexp") {
   CHECK(g[2] == 0);
   CHECK(g[0] + g[1] + g[2] == doctest::Approx(1));
   CHECK(std::isnan(value(logsumexp(z), bind<"z">(std::array<double, 3>{1, std::nan(""), 2}))));
+}
+
+TEST_CASE("pick: the entry at a class label") {
+  // The label is drawn among the classes and never perturbed; as an operand
+  // it stays an input in every form of the laws.
+  constexpr auto z = input<"z", vec<4>>;
+  constexpr auto y = input<"y", class_index<4>>;
+  laws::check(pick(z, y), [](const laws::inputs_of<decltype(pick(z, y))>& X) {
+    return std::vector<double>{X.get<"z">()[std::size_t(X.get<"y">())]};
+  });
+  // A computed operand (its other laws are those of the two ops).
+  laws::check<laws::scope::double_inputs>(pick(tanh(z), y), [](const laws::inputs_of<decltype(pick(tanh(z), y))>& X) {
+    return std::vector<double>{std::tanh(X.get<"z">()[std::size_t(X.get<"y">())])};
+  });
+}
+
+TEST_CASE("repeat: a loop node over its initial value") {
+  // The body's own parameters (one copy per block) are checked against the
+  // unrolled stack and central differences in repeat_test.cpp; here the
+  // loop's rules for its initial value, with a body of h alone.
+  constexpr auto h = input<"h", vec<3>>;
+  constexpr auto f = repeat<3, "loop">(tanh(h) * 0.5_c + h, h, input<"a", vec<3>>);
+  laws::check(f, [](const laws::inputs_of<decltype(f)>& X) {
+    std::vector<double> v = laws::flat(X.get<"a">());
+    for (int block = 0; block < 3; ++block)
+      for (double& e : v) e = std::tanh(e) * 0.5 + e;
+    return v;
+  });
 }
