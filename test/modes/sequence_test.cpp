@@ -371,6 +371,13 @@ TEST_CASE("wrong sizes and labels throw before anything is written") {
                        doctest::Contains("label 'y' (class_index<3>) holds 3 for sample 2"), label_error);
   std::vector<float> states(4 * 2 * H - 1);
   CHECK_THROWS_AS(engine->final_states_into(P, 4, states, bind<"x">(xs), bind<"y">(ys)), shape_error);
+  // A count whose n * S wraps around to the span's size is refused too.
+  std::vector<float> one_state(2 * H);
+  constexpr std::size_t S = 2 * H;  // a power of two: 2^64 / S is whole
+  static_assert((S & (S - 1)) == 0);
+  const std::size_t wraps = std::size_t(-1) / S + 2;  // 2^64 / S + 1 sequences: wraps * S == S modulo 2^64
+  CHECK_THROWS_WITH_AS(engine->final_states_into(P, wraps, one_state, bind<"x">(xs), bind<"y">(ys)),
+                       doctest::Contains("more than fit in memory"), shape_error);
   for (float g : G.span()) CHECK(g == 7.0f);
   CHECK(std::isfinite(engine->value_and_grad_into(P, G, 4, bind<"x">(xs), bind<"y">(ys))));
 }

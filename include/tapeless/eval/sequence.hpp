@@ -227,9 +227,11 @@ class sequence_engine {
   template <class... Args>
   element_type final_states_into(const ParamSet& P, std::size_t n, std::span<element_type> states,
                                  const Args&... args) {
-    if (states.size() != n * S)
+    // Compared by division: n * S could wrap around for an absurd n.
+    if (states.size() % S != 0 || states.size() / S != n)
       throw shape_error("tapeless: sequence_engine: the final-states output has " + std::to_string(states.size()) +
-                        " numbers, " + std::to_string(n) + " sequences need " + std::to_string(n * S));
+                        " numbers, " + std::to_string(n) + " sequences of states of " + std::to_string(S) +
+                        " need " + (n > std::size_t(-1) / S ? "more than fit in memory" : std::to_string(n * S)));
     return run<false>(P, static_cast<ParamSet*>(nullptr), n, states, args...);
   }
 
