@@ -11,6 +11,7 @@
 #include <concepts>
 #include <cstddef>
 #include <span>
+#include <string>
 #include <string_view>
 #include <type_traits>
 
@@ -31,6 +32,19 @@ struct leaf_info {
 };
 
 namespace detail {
+
+// Element k of a leaf, as users index it: "fc1.W[3, 5]" (a scalar: its name).
+inline std::string leaf_element_name(const leaf_info& leaf, std::size_t k) {
+  std::string out(leaf.name);
+  if (leaf.rank == 1) out += "[" + std::to_string(k) + "]";
+  if (leaf.rank == 2) out += "[" + std::to_string(k / leaf.dims[1]) + ", " + std::to_string(k % leaf.dims[1]) + "]";
+  if (leaf.rank == 3) {
+    const std::size_t plane = leaf.dims[1] * leaf.dims[2];
+    out += "[" + std::to_string(k / plane) + ", " + std::to_string(k % plane / leaf.dims[2]) + ", " +
+           std::to_string(k % leaf.dims[2]) + "]";
+  }
+  return out;
+}
 
 template <class Shape>
 constexpr std::array<std::size_t, 3> dims_of() {

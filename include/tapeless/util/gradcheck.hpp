@@ -61,19 +61,6 @@ struct gradcheck_report {
 
 namespace detail {
 
-// "W1[1, 0]", "b1[1]", "b2".
-inline std::string entry_name(const leaf_info& leaf, std::size_t k) {
-  std::string out(leaf.name);
-  if (leaf.rank == 1) out += "[" + std::to_string(k) + "]";
-  if (leaf.rank == 2) out += "[" + std::to_string(k / leaf.dims[1]) + ", " + std::to_string(k % leaf.dims[1]) + "]";
-  if (leaf.rank == 3) {
-    const std::size_t plane = leaf.dims[1] * leaf.dims[2];
-    out += "[" + std::to_string(k / plane) + ", " + std::to_string(k % plane / leaf.dims[2]) + ", " +
-           std::to_string(k % leaf.dims[2]) + "]";
-  }
-  return out;
-}
-
 // Keeps the worst entry; a NaN error is the worst and stays reported.
 inline void record(gradcheck_report& r, double analytic, double numeric, std::string where) {
   const double error = std::abs(analytic - numeric) / std::max({1.0, std::abs(analytic), std::abs(numeric)});
@@ -114,7 +101,7 @@ void compare_entries(gradcheck_report& report, Buffer& buffer, const Buffer& ana
       const double down = double(f());
       x = saved;
       record(report, double(analytic.data()[leaf.offset + k]), (up - down) / (2 * h),
-             std::string(prefix) + entry_name(leaf, k));
+             std::string(prefix) + leaf_element_name(leaf, k));
     }
   }
 }
