@@ -9,6 +9,7 @@ packages=(
   libboost-dev libxsimd-dev doctest-dev libbenchmark-dev libeigen3-dev
   libclang-rt-14-dev  # the fuzzer runtime of clang++-14 (test/fuzz)
   graphviz            # renders examples/graph_digits_cnn's DOT (skipped without it)
+  libopenmpi-dev openmpi-bin  # the mpi suite and train_digits_mpi (skipped without them)
   "$@"
 )
 
