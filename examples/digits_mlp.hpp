@@ -40,15 +40,24 @@ struct command_line {
   std::string data = TAPELESS_DIGITS_CSV;
 };
 
+// The word after `flag` on the command line (flags come in pairs), or
+// nullptr.
+inline const char* flag_value(int argc, char** argv, std::string_view flag) {
+  for (int i = 1; i + 1 < argc; i += 2)
+    if (flag == argv[i]) return argv[i + 1];
+  return nullptr;
+}
+
+// The number after `flag`, or `otherwise`.
+inline std::size_t count_flag(int argc, char** argv, std::string_view flag, std::size_t otherwise) {
+  const char* value = flag_value(argc, argv, flag);
+  return value ? std::size_t(std::atoi(value)) : otherwise;
+}
+
 inline command_line parse_command_line(int argc, char** argv) {
   command_line out;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    if (flag == "--epochs")
-      out.epochs = std::size_t(std::atoi(argv[i + 1]));
-    else if (flag == "--data")
-      out.data = argv[i + 1];
-  }
+  out.epochs = count_flag(argc, argv, "--epochs", out.epochs);
+  if (const char* data = flag_value(argc, argv, "--data")) out.data = data;
   return out;
 }
 

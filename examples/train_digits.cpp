@@ -16,11 +16,9 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <memory>
-#include <string_view>
 #include <vector>
 
 #include "digits_mlp.hpp"
@@ -33,15 +31,7 @@ struct timing_options {
 };
 
 timing_options parse_timing_options(int argc, char** argv) {
-  timing_options out;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    if (flag == "--threads")
-      out.threads = std::size_t(std::atoi(argv[i + 1]));
-    else if (flag == "--batch")
-      out.batch = std::size_t(std::atoi(argv[i + 1]));
-  }
-  return out;
+  return {digits_mlp::count_flag(argc, argv, "--threads", 2), digits_mlp::count_flag(argc, argv, "--batch", 32)};
 }
 
 struct timed_run {

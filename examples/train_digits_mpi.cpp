@@ -13,41 +13,19 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <cstdlib>
 #include <exception>
 #include <iostream>
-#include <string_view>
 #include <tapeless/dist/mpi.hpp>
 #include <vector>
 
 #include "digits_mlp.hpp"
 
-namespace {
-
-struct run_options {
-  std::size_t batch = 32;
-  std::size_t threads = 1;
-};
-
-run_options parse_run_options(int argc, char** argv) {
-  run_options out;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    const std::string_view flag = argv[i];
-    if (flag == "--batch")
-      out.batch = std::size_t(std::atoi(argv[i + 1]));
-    else if (flag == "--threads")
-      out.threads = std::size_t(std::atoi(argv[i + 1]));
-  }
-  return out;
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
   namespace dist = tapeless::dist;
   dist::environment mpi(argc, argv);
   const auto args = digits_mlp::parse_command_line(argc, argv);
-  const auto run = parse_run_options(argc, argv);
+  const std::size_t batch = digits_mlp::count_flag(argc, argv, "--batch", 32);
+  const std::size_t threads = digits_mlp::count_flag(argc, argv, "--threads", 1);
   try {
     dist::communicator world;
     const bool first = world.rank() == 0;
@@ -56,7 +34,7 @@ int main(int argc, char** argv) {
     const auto parts = tapeless::data::split(digits, 0.8, 2026);
     if (first)
       std::printf("digits: %zu training and %zu test samples, %zu processes, minibatches of %zu\n",
-                  parts.train.size(), parts.test.size(), world.size(), run.batch);
+                  parts.train.size(), parts.test.size(), world.size(), batch);
 
     // Process 0's initialization, sent to all (the same seed everywhere
     // would do as well: fit checks that every process starts alike).
@@ -66,7 +44,7 @@ int main(int argc, char** argv) {
     tapeless::adam<digits_mlp::parameters> optimizer({.lr = 3e-3});
     const auto history = tapeless::train::fit_classifier(
         digits_mlp::loss, digits_mlp::logits, P, optimizer, parts.train, parts.test,
-        {.epochs = args.epochs, .batch_size = run.batch, .seed = 1, .progress = &std::cout, .threads = run.threads},
+        {.epochs = args.epochs, .batch_size = batch, .seed = 1, .progress = &std::cout, .threads = threads},
         world);
     dist::check_identical(P, world);  // never throws after fit: the same steps everywhere
 
