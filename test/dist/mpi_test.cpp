@@ -206,12 +206,14 @@ TEST_CASE("train::fit on the processes: any loss, uneven shards, the evaluation 
   }
   const auto data = train::samples(train::column<"x">(xs), train::column<"y">(ys));
   const train::fit_options options{.epochs = 20, .batch_size = 10, .seed = 3};
-  const auto run = [&](auto& group) {
+  const auto run = [&](auto& group, std::size_t threads = 1) {
     P2 P;
     init::initialize(P, init::he_normal, 5);
     sgd<P2> optimizer({.lr = 0.1});
     std::size_t evaluations = 0;
-    const auto history = train::fit(fit_loss, P, optimizer, data, options,
+    train::fit_options with_threads = options;
+    with_threads.threads = threads;
+    const auto history = train::fit(fit_loss, P, optimizer, data, with_threads,
                                     [&](train::epoch_report&) { ++evaluations; }, group);
     CHECK(evaluations == options.epochs);
     return std::make_pair(P, history.back().mean_loss);
@@ -222,6 +224,12 @@ TEST_CASE("train::fit on the processes: any loss, uneven shards, the evaluation 
   for (std::size_t k = 0; k < P2::size(); ++k) CHECK(spread.data()[k] == doctest::Approx(alone.data()[k]).epsilon(1e-12));
   CHECK(spread_loss == doctest::Approx(alone_loss).epsilon(1e-9));
   CHECK(spread.get<"lin.W">()(0, 0) == doctest::Approx(2).epsilon(0.01));
+  // Each process's shard on 2 threads of its own (only the calling thread
+  // talks to MPI): the same up to the grouping of the sums.
+  const auto [threaded, threaded_loss] = run(comm, 2);
+  for (std::size_t k = 0; k < P2::size(); ++k)
+    CHECK(threaded.data()[k] == doctest::Approx(alone.data()[k]).epsilon(1e-12));
+  CHECK(threaded_loss == doctest::Approx(alone_loss).epsilon(1e-9));
 }
 
 TEST_CASE("processes given different things all stop before training") {
