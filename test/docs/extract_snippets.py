@@ -7,8 +7,10 @@ Usage: extract_snippets.py OUT.cpp PAGE.md [PAGE.md ...]
 A ```cpp block preceded (on the line before its fence, blank lines allowed)
 by `<!-- snippet: NAME -->` becomes `TEST_CASE("PAGE: NAME")`, its lines the
 body. `<!-- snippet: NAME; after: EARLIER -->` continues the snippet EARLIER
-of the same page: the test case runs EARLIER's lines (and those it continues)
-first, then its own, so a block can use what an earlier block declared.
+of the same page, so a block can use what an earlier block declared: its
+test case, `TEST_CASE("PAGE: EARLIER; NAME")`, runs EARLIER's lines (and
+those it continues) first, then its own. A snippet that another continues
+has no test case of its own: it runs in each of its continuations.
 `#include` lines in a snippet move to the top of the file. Every other
 ```cpp block must be preceded by `<!-- fragment -->`: a fragment is shown but
 not compiled (a pattern with placeholders, say). An unmarked block is an
@@ -115,9 +117,13 @@ def main():
         shown = pathlib.Path(os.path.relpath(page, args.root or os.curdir)).as_posix()
         shown_pages.append(shown)
         page_ident = re.sub(r"\W", "_", pathlib.Path(shown).stem)
+        continued = {after for _, after, _, _ in snippets}
         for name, _, _, _ in snippets:
+            if name in continued:
+                continue
+            parts = chain(snippets, name)
             text = []
-            for _, _, first_line, body in chain(snippets, name):
+            for _, _, first_line, body in parts:
                 kept = []
                 for line in body:
                     if line.strip().startswith("#include"):
@@ -131,12 +137,12 @@ def main():
             ident = re.sub(r"\W", "_", name)
             bodies.append(
                 f'namespace snippet_{page_ident}_{ident} {{\n'
-                f'TEST_CASE("{shown}: {name}") {{\n' + "\n".join(text) + "\n}\n}\n")
+                f'TEST_CASE("{shown}: {"; ".join(part[0] for part in parts)}") {{\n' + "\n".join(text) + "\n}\n}\n")
     if errors:
         print("\n".join(errors), file=sys.stderr)
         return 1
     out = [f"// Generated from {', '.join(shown_pages)} by test/docs/extract_snippets.py; do not edit.",
-           "// Each snippet is one TEST_CASE in its own namespace."]
+           "// Each TEST_CASE (a snippet, after those it continues) is in its own namespace."]
     out += [f"#include {inc}" for inc in includes]
     out += ["", "using namespace tapeless;", ""] + bodies
     pathlib.Path(args.out).write_text("\n".join(out), encoding="utf-8")
