@@ -44,6 +44,7 @@
 #include <type_traits>
 #include <utility>
 
+#include <tapeless/simd/xsimd_compat.hpp>  // reduce_add: xsimd::hadd, renamed in xsimd 9
 #include <xsimd/xsimd.hpp>
 
 #include "common.hpp"
@@ -121,7 +122,7 @@ inline void hadd_n(const vec<T>* v, T* out) {
     return;
   }
 #endif
-  for (std::size_t k = 0; k < N; ++k) out[k] = xsimd::hadd(v[k]);
+  for (std::size_t k = 0; k < N; ++k) out[k] = ::tapeless::detail::reduce_add(v[k]);
 }
 
 // gW[o][i] += sum over lanes of acc[ob][ib]; N sums at once with hadd_n.
@@ -138,7 +139,7 @@ inline void reduce_add(const vec<T> (&acc)[OB][IB], T* gW, size_t ldw) {
       for (int j = 0; j < int(N); ++j) gW[size_t((k + j) / IB) * ldw + size_t((k + j) % IB)] += tmp[j];
     }
   }
-  for (; k < K; ++k) gW[size_t(k / IB) * ldw + size_t(k % IB)] += xsimd::hadd(flat[k]);
+  for (; k < K; ++k) gW[size_t(k / IB) * ldw + size_t(k % IB)] += ::tapeless::detail::reduce_add(flat[k]);
 }
 
 // Keep a loaded value in a register.  GCC 12 otherwise folds the load into
@@ -271,7 +272,7 @@ inline void db_block(const T* D, size_t ldd, size_t o0, size_t C, T* gb) {
   for (int ob = 0; ob < OB; ++ob) acc[ob] = V(T(0));
   for (size_t c = 0; c < C; c += N)
     for (int ob = 0; ob < OB; ++ob) acc[ob] += V::load_unaligned(D + (o0 + ob) * ldd + c);
-  for (int ob = 0; ob < OB; ++ob) gb[o0 + ob] += xsimd::hadd(acc[ob]);
+  for (int ob = 0; ob < OB; ++ob) gb[o0 + ob] += ::tapeless::detail::reduce_add(acc[ob]);
 }
 template <class T>
 inline void db_layer(const T* D, size_t ldd, size_t out, size_t C, T* gb) {
@@ -465,8 +466,8 @@ T mlp_unblocked(const std::array<std::size_t, NDims>& dims, const T* params, con
       std::copy(dprev, dprev + dims[l], delta);
     }
   }
-  for (size_t j = 0; j < np; ++j) grad[j] = xsimd::hadd(gacc[j]);
-  return T(0.5) * xsimd::hadd(lacc);
+  for (size_t j = 0; j < np; ++j) grad[j] = ::tapeless::detail::reduce_add(gacc[j]);
+  return T(0.5) * ::tapeless::detail::reduce_add(lacc);
 }
 
 template <class T>
@@ -525,8 +526,8 @@ T residual_unblocked(std::size_t w, std::size_t blocks, const T* params, const d
       }
     }
   }
-  for (size_t j = 0; j < np; ++j) grad[j] = xsimd::hadd(gacc[j]);
-  return T(0.5) * xsimd::hadd(lacc);
+  for (size_t j = 0; j < np; ++j) grad[j] = ::tapeless::detail::reduce_add(gacc[j]);
+  return T(0.5) * ::tapeless::detail::reduce_add(lacc);
 }
 
 // ===========================================================================
@@ -614,7 +615,7 @@ T mlp_blocked(const std::array<std::size_t, NDims>& dims, const T* params, const
         detail::dx_layer<T, Bk.dx_ib, Bk.dx_lg, false>(W, dims[l], dims[l + 1], A(l + 1), C, A(l), C, A(l), C, Ce);
     }
   }
-  return T(0.5) * xsimd::hadd(lacc);
+  return T(0.5) * ::tapeless::detail::reduce_add(lacc);
 }
 
 // Residual network, blocked.  Per chunk stores h_0..h_B (h_0 = x, read in
@@ -698,7 +699,7 @@ T residual_blocked(std::size_t w, std::size_t blocks, const T* params, const dat
       if (k > 0) detail::dx_layer<T, Bk.dx_ib, Bk.dx_lg, true>(W, w, w, D, C, nullptr, 0, G, C, Ce);
     }
   }
-  return T(0.5) * xsimd::hadd(lacc);
+  return T(0.5) * ::tapeless::detail::reduce_add(lacc);
 }
 
 // ---- Network S (2-2-1): fully unrolled, parameters in registers.
@@ -762,8 +763,8 @@ T s_net_blocked(const T* p, const dataset<T>& d, T* grad) {
   V fin[9] = {a[0].gw00 + a[1].gw00, a[0].gw01 + a[1].gw01, a[0].gw10 + a[1].gw10, a[0].gw11 + a[1].gw11,
               a[0].gb0 + a[1].gb0,   a[0].gb1 + a[1].gb1,   a[0].gv0 + a[1].gv0,   a[0].gv1 + a[1].gv1,
               a[0].gc + a[1].gc};
-  for (int j = 0; j < 9; ++j) grad[j] = xsimd::hadd(fin[j]);
-  return T(0.5) * xsimd::hadd(a[0].loss + a[1].loss);
+  for (int j = 0; j < 9; ++j) grad[j] = ::tapeless::detail::reduce_add(fin[j]);
+  return T(0.5) * ::tapeless::detail::reduce_add(a[0].loss + a[1].loss);
 }
 
 // ---- Block sizes per network, from a sweep on the AVX-512 (Zen 5) machine
