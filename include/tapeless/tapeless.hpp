@@ -15,7 +15,8 @@
 // header costs: about 1.5 s more per translation unit than the core alone
 // with g++ 12 -O2 (README, "Build, demo and tests"). A translation unit
 // that needs only the one-sample sweeps can include tapeless/core.hpp
-// instead.
+// instead. The one exception is dist/mpi.hpp (training over MPI): it
+// needs MPI's headers and library, so a program includes it itself.
 
 #include <tapeless/core.hpp>
 #include <tapeless/data/labeled_csv.hpp>
@@ -24,6 +25,7 @@
 #include <tapeless/eval/jacobian.hpp>
 #include <tapeless/eval/parallel_batch.hpp>
 #include <tapeless/eval/predict.hpp>
+#include <tapeless/eval/sample_engine.hpp>
 #include <tapeless/eval/sequence.hpp>
 #include <tapeless/init/init.hpp>
 #include <tapeless/io/io.hpp>
