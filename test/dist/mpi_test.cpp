@@ -17,6 +17,7 @@
 #include <tapeless/init/init.hpp>
 #include <tapeless/optim/optim.hpp>
 #include <tapeless/tapeless.hpp>
+#include <tapeless/nn/recurrent.hpp>
 #include <tapeless/train/fit.hpp>
 #include <vector>
 
@@ -230,6 +231,41 @@ TEST_CASE("train::fit on the processes: any loss, uneven shards, the evaluation 
   for (std::size_t k = 0; k < P2::size(); ++k)
     CHECK(threaded.data()[k] == doctest::Approx(alone.data()[k]).epsilon(1e-12));
   CHECK(threaded_loss == doctest::Approx(alone_loss).epsilon(1e-9));
+}
+
+TEST_CASE("a sequence model (a GRU) trained on the processes as on one") {
+  dist::communicator comm;
+  constexpr std::size_t H = 3, T = 5, n = 37;
+  constexpr auto step_input = input<"x", vec<1>>;
+  constexpr auto state = input<"s", vec<H>>;
+  constexpr auto model = sequence(nn::gru_cell<"gru", H>(step_input, state),
+                                  on_last_state(nn::softmax_cross_entropy(nn::dense<"out", 2>(state),
+                                                                          input<"y", class_index<2>>)));
+  using P3 = decltype(model)::params_type<float>;
+  std::vector<float> xs(n * T), ys(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    float total = 0;
+    for (std::size_t t = 0; t < T; ++t) total += xs[i * T + t] = std::sin(float(7 * i + t));
+    ys[i] = total > 0 ? 1.0f : 0.0f;
+  }
+  const auto data = train::samples(train::sequences<"x">(xs, T), train::column<"y">(ys));
+  const train::fit_options options{.epochs = 4, .batch_size = 8, .seed = 2};
+  const auto run = [&](auto& group) {
+    auto P = std::make_unique<P3>();
+    init::initialize(*P, init::glorot_uniform, 4);
+    adam<P3> optimizer({.lr = 1e-2});
+    const auto history = train::fit(model, *P, optimizer, data, options, train::no_evaluation{}, group);
+    return std::make_pair(std::move(P), history.back().mean_loss);
+  };
+  train::single_process one;
+  const auto [spread, spread_loss] = run(comm);
+  const auto [alone, alone_loss] = run(one);
+  dist::check_identical(*spread, comm);
+  double largest = 0;
+  for (std::size_t k = 0; k < P3::size(); ++k)
+    largest = std::max(largest, double(std::abs(spread->data()[k] - alone->data()[k])));
+  CHECK(largest < 1e-5);
+  CHECK(spread_loss == doctest::Approx(alone_loss).epsilon(1e-5));
 }
 
 TEST_CASE("processes given different things all stop before training") {
