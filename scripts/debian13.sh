@@ -16,14 +16,17 @@ mirror=${MIRROR:-http://deb.debian.org/debian}
 [ "$(id -u)" -eq 0 ] || { echo "debian13.sh: run as root (debootstrap, chroot)" >&2; exit 1; }
 
 command -v debootstrap >/dev/null || { apt-get update -qq; apt-get install -y -qq debootstrap; }
+start=$(date +%s)
 if [ ! -x "$root/usr/bin/apt-get" ]; then
   debootstrap --variant=minbase trixie "$root" "$mirror"
+  echo "=== debian13: debootstrap in $(( $(date +%s) - start )) s"
 fi
 mountpoint -q "$root/proc" || mount -t proc proc "$root/proc"
 trap 'umount "$root/proc" 2>/dev/null || true' EXIT
 chroot "$root" /usr/bin/env DEBIAN_FRONTEND=noninteractive bash -c \
   "apt-get update -qq && apt-get install -y -qq --no-install-recommends g++ clang meson ninja-build cmake \
    pkg-config python3 libboost-dev libxsimd-dev doctest-dev graphviz >/dev/null"
+echo "=== debian13: root ready (debootstrap if needed, packages) in $(( $(date +%s) - start )) s"
 
 rm -rf "$root/tapeless"
 mkdir -p "$root/tapeless"
