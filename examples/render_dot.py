@@ -4,12 +4,18 @@ renders it to SVG with Graphviz's `dot` when it is installed.
 
 usage: render_dot.py <program> <output.dot>
 """
+import os
+import shlex
 import shutil
 import subprocess
 import sys
 
+# A cross build's tests run its programs through the exe wrapper of the cross
+# file (qemu-user for cross/aarch64-linux-gnu.ini); Meson passes it to
+# scripts in MESON_EXE_WRAPPER, shell-quoted. Empty in a native build.
+wrapper = shlex.split(os.environ.get("MESON_EXE_WRAPPER", ""))
 program, path = sys.argv[1], sys.argv[2]
-run = subprocess.run([program, path], capture_output=True, text=True, check=False)
+run = subprocess.run([*wrapper, program, path], capture_output=True, text=True, check=False)
 sys.stdout.write(run.stdout)
 if run.returncode != 0:
     sys.exit(f"{program} exited with {run.returncode}:\n{run.stderr}")

@@ -12,8 +12,10 @@ usage:
          --version VERSION <tapeless source root> <scratch dir> [compiler...]
       `meson install --destdir` of the build directory into the scratch
       directory, then the consumer built with CMake (find_package(tapeless
-      CONFIG REQUIRED)) or with the compiler alone and `pkg-config --cflags
-      --libs tapeless`. Exits 77 (skipped) if cmake or pkg-config is missing.
+      CONFIG REQUIRED), developer warnings as errors, so that a warning
+      from the CMake package fails) or with the compiler alone and
+      `pkg-config --cflags --libs tapeless`. Exits 77 (skipped) if cmake or
+      pkg-config is missing.
 
 The compiler command (default: $CXX or c++) is the one of the tapeless build.
 """
@@ -78,7 +80,7 @@ def as_subproject(root, scratch, compiler):
 
 def with_cmake(source, build, prefix, version, compiler, destdir):
     generator = ["-G", "Ninja"] if shutil.which("ninja") else []
-    run(["cmake", "-S", source, "-B", build, *generator, f"-DCMAKE_PREFIX_PATH={prefix}",
+    run(["cmake", "-S", source, "-B", build, *generator, "-Werror=dev", f"-DCMAKE_PREFIX_PATH={prefix}",
          f"-DTAPELESS_VERSION={version}"], env=dict(os.environ, CXX=" ".join(compiler)))
     with open(os.path.join(build, "CMakeCache.txt"), encoding="utf-8") as cache:
         found = [line.strip() for line in cache if line.startswith("tapeless_DIR:")]

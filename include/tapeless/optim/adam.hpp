@@ -76,9 +76,9 @@ void adam_update(Buffer& P, const Buffer& G, Buffer& m, Buffer& v, std::size_t t
         if (decay) p = madd(-decay_rate, p, p);
         m1 = madd(b1, m1, V(one_minus_b1) * g);
         m2 = madd(b2, m2, (V(one_minus_b2) * g) * g);
-        const V m_hat = m1 / V(bc1);
-        const V v_hat = m2 / V(bc2);
-        p = madd(-lr, m_hat / (sqrt_of(v_hat) + V(eps)), p);
+        const V m_hat = divide(m1, V(bc1));
+        const V v_hat = divide(m2, V(bc2));
+        p = madd(-lr, divide(m_hat, square_root(v_hat) + V(eps)), p);
       },
       P.data(), G.data(), m.data(), v.data());
 }

@@ -3,14 +3,16 @@
 // xsimd batches and then on the remaining elements one at a time.
 //
 // An element's result must not depend on whether it falls in the SIMD body
-// or in the scalar tail. Division and sqrt are correctly rounded on both
-// paths, so the only danger is a multiply-add: fused on one path and not on
-// the other (explicitly, or because the compiler contracts `a * b + c`,
-// which GCC does by default even in ISO C++ mode). So kernels never write a
-// product that feeds an addition; they call madd(a, b, c) instead, which is
-// fused on both paths when the SIMD target has a fused multiply-add and
-// unfused on both otherwise. xsimd 8.1's fma on AVX-512 is the generic
-// `x * y + z`, so that case calls the intrinsic itself.
+// or in the scalar tail. Kernels divide and take square roots with divide()
+// and square_root() (simd/xsimd_compat.hpp), correctly rounded on both paths
+// (xsimd's own are not for float on NEON), so the only other danger is a
+// multiply-add: fused on one path and not on the other (explicitly, or
+// because the compiler contracts `a * b + c`, which GCC does by default
+// even in ISO C++ mode). So kernels never write a product that feeds an
+// addition; they call madd(a, b, c) instead, which is fused on both paths
+// when the SIMD target has a fused multiply-add and unfused on both
+// otherwise. xsimd 8.1's fma on AVX-512 is the generic `x * y + z`, so that
+// case calls the intrinsic itself.
 //
 // Consequence: results are identical across body and tail within a build,
 // but a build for an FMA target and one without FMA may differ in the last
@@ -76,14 +78,6 @@ V madd(const A& a, const V& b, const V& c) noexcept {
     return xsimd::fma(av, b, c);
 #endif
   }
-}
-
-template <class V>
-V sqrt_of(const V& x) noexcept {
-  if constexpr (std::is_floating_point_v<V>)
-    return std::sqrt(x);
-  else
-    return xsimd::sqrt(x);
 }
 
 // Calls kernel(x...) for every index of [0, n), where x... are the elements
