@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstddef>
+#include <cstring>
 #include <limits>
 #include <random>
 #include <vector>
@@ -159,4 +160,43 @@ TEST_CASE("elementwise rules on chunks: register by register") {
     }
     CHECK(bbar[k].total() == doctest::Approx(total).epsilon(1e-5));
   }
+}
+
+TEST_CASE_TEMPLATE("lane_pack division: every lane's quotient is the scalar quotient, bit for bit", E, float, double) {
+  // Ordinary numbers, and the cases where an estimate-and-refine division
+  // goes wrong (NEON's float division in xsimd): subnormal divisors,
+  // infinities, huge and tiny quotients.
+  using pack = lane_pack<E, 2>;
+  using limits = std::numeric_limits<E>;
+  std::mt19937 rng(77);
+  std::uniform_real_distribution<E> u(E(0.5), E(2));
+  std::vector<E> a, b;
+  for (int i = 0; i < 4000; ++i) {
+    a.push_back(u(rng));
+    b.push_back(u(rng));
+  }
+  for (const E special : {limits::denorm_min(), limits::min() / E(3), limits::max(), limits::infinity(), E(-0.0)}) {
+    a.insert(a.end(), {E(1), special, E(-3), special});
+    b.insert(b.end(), {special, E(1), special, E(0.75)});
+  }
+  while (a.size() % pack::lanes != 0) {
+    a.push_back(E(1));
+    b.push_back(E(3));
+  }
+  std::size_t different = 0;
+  for (std::size_t first = 0; first < a.size(); first += pack::lanes) {
+    const auto load = [](const E* p) {
+      pack x;
+      for (std::size_t k = 0; k < pack::parts; ++k) x.part[k] = pack::part_type::load_unaligned(p + k * pack::part_type::size);
+      return x;
+    };
+    const pack q = load(a.data() + first) / load(b.data() + first);
+    for (std::size_t l = 0; l < pack::lanes; ++l) {
+      const std::size_t per_part = pack::part_type::size;
+      const E got = E(chunks::lane(q, l / per_part, l % per_part));
+      const E expected = a[first + l] / b[first + l];
+      different += std::memcmp(&got, &expected, sizeof(E)) != 0;
+    }
+  }
+  CHECK(different == 0);
 }

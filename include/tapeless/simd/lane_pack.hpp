@@ -167,8 +167,10 @@ struct lane_pack {
   friend lane_pack operator*(const lane_pack& a, const lane_pack& b) {
     return map([](auto x, auto y) { return x * y; }, a, b);
   }
+  // Correctly rounded on every target (detail::divide: xsimd's float
+  // division on NEON is not), so that a lane divides as a scalar does.
   friend lane_pack operator/(const lane_pack& a, const lane_pack& b) {
-    return map([](auto x, auto y) { return x / y; }, a, b);
+    return map([](auto x, auto y) { return detail::divide(x, y); }, a, b);
   }
   friend lane_pack operator-(const lane_pack& a) {
     return map([](auto x) { return -x; }, a);
