@@ -31,7 +31,10 @@ struct timing_options {
 };
 
 timing_options parse_timing_options(int argc, char** argv) {
-  return {digits_mlp::count_flag(argc, argv, "--threads", 2), digits_mlp::count_flag(argc, argv, "--batch", 32)};
+  timing_options out;
+  out.threads = digits_mlp::count_flag(argc, argv, "--threads", out.threads);
+  out.batch = digits_mlp::count_flag(argc, argv, "--batch", out.batch);
+  return out;
 }
 
 struct timed_run {
